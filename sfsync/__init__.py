@@ -1,0 +1,3 @@
+"""sfsync: Salesforce-integrated customer onboarding."""
+
+__version__ = "0.1.0"

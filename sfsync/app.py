@@ -1,0 +1,88 @@
+"""The running application's parts, made once from settings and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sfsync.logs import get_logger
+from sfsync.mapping import ObjectMapping, check_against_describe, load_mappings
+from sfsync.pull import PullPlan
+from sfsync.salesforce.client import SalesforceClient
+from sfsync.settings import Settings, mask_url
+from sfsync.store.db import Store, open_store
+
+__all__ = ["App"]
+
+log = get_logger(__name__)
+
+PULL_ORDER = ("Account", "Opportunity")
+
+
+@dataclass
+class App:
+    """Settings, store, Salesforce client and mappings of one process."""
+
+    settings: Settings
+    _plans: list[PullPlan] | None = field(default=None, init=False)
+
+    @cached_property
+    def store(self) -> Store:
+        return open_store(self.settings.database_url)
+
+    @cached_property
+    def client(self) -> SalesforceClient:
+        log.info(
+            "salesforce_client",
+            login_url=self.settings.login_url,
+            api_version=self.settings.api_version,
+            flow=self.settings.auth_flow,
+        )
+        return SalesforceClient(self.settings)
+
+    @cached_property
+    def mappings(self) -> dict[str, ObjectMapping]:
+        return load_mappings(self.settings.mappings_dir)
+
+    def pushed_fields(self, sobject: str) -> tuple[str, ...]:
+        """Fields the push writes on ``sobject``; the pull reads them back for the diff."""
+        from sfsync.push.mapping import load_push_mapping  # noqa: PLC0415
+
+        path = self.settings.mappings_dir / "push.yaml"
+        if not path.is_file():
+            return ()
+        return load_push_mapping(path).fields_for(sobject)
+
+    def check(self) -> list[PullPlan]:
+        """Describe each pulled object and check the mappings against it.
+
+        Runs once per process (at start-up of a service, or a one-shot
+        command); a mismatch raises before anything is written.
+        """
+        plans: list[PullPlan] = []
+        for sobject in PULL_ORDER:
+            mapping = self.mappings[sobject]
+            describe = self.client.describe(sobject)
+            pushed = self.pushed_fields(sobject)
+            missing = check_against_describe(mapping, describe, pushed=pushed)
+            if missing:
+                log.warning("mapping_fields_absent", sobject=sobject, fields=missing)
+            plans.append(
+                PullPlan(
+                    mapping=mapping, skip=frozenset(missing), pushed_fields=pushed
+                )
+            )
+        self._plans = plans
+        log.info(
+            "mappings_checked",
+            objects=len(plans),
+            database=mask_url(self.settings.database_url),
+        )
+        return plans
+
+    def plans(self) -> list[PullPlan]:
+        return self._plans if self._plans is not None else self.check()
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.dispose()

@@ -1,0 +1,1 @@
+"""The sfsync command line."""

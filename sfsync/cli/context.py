@@ -1,0 +1,68 @@
+"""What every command gets: settings loaded once, the app built lazily, a console."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from sfsync.app import App
+from sfsync.logs import configure_logging
+from sfsync.settings import Settings, load_settings
+
+__all__ = ["Format", "State", "console", "emit_json", "state"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@dataclass
+class State:
+    env_file: Path | None = None
+    log_format: str | None = None
+    log_level: str | None = None
+    _settings: Settings | None = field(default=None, init=False)
+    _app: App | None = field(default=None, init=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(env_file=self.env_file)
+            configure_logging(
+                fmt=self.log_format or self._settings.log_format,
+                level=self.log_level or self._settings.log_level,
+            )
+        return self._settings
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            self._app = App(self.settings)
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def emit_json(value: Any) -> None:
+    """Print JSON to stdout for machines: no colour, no wrapping."""
+    typer.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))

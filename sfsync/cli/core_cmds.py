@@ -1,0 +1,136 @@
+"""Core commands: config, database, check, sync, status, demo."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import func, select
+
+from sfsync.cli.context import Format, console, emit_json, state
+from sfsync.cycle import run_cycle
+from sfsync.runs import last_runs
+from sfsync.store.models import Account, Opportunity, SyncState
+
+config_app = typer.Typer(help="Inspect settings.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the local database.", no_args_is_help=True)
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context) -> None:
+    """Print the effective settings, secrets masked."""
+    settings = state(ctx).settings
+    table = Table("setting", "value", title="effective settings")
+    for key, value in settings.masked().items():
+        table.add_row(key, "" if value is None else str(value))
+    console.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Bring the database schema to the newest migration."""
+    store = state(ctx).app.store
+    store.upgrade()
+    console.print(f"database at revision [bold]{store.current_revision()}[/]")
+
+
+def check(ctx: typer.Context) -> None:
+    """Connect, check every mapped field against describe, show API usage."""
+    app = state(ctx).app
+    plans = app.check()
+    table = Table("object", "fields read", "absent optional fields")
+    for plan in plans:
+        table.add_row(
+            plan.mapping.sobject,
+            str(len(plan.soql_fields())),
+            ", ".join(sorted(plan.skip)) or "-",
+        )
+    console.print(table)
+    usage = app.client.usage
+    if usage is not None:
+        console.print(
+            f"API usage today: {usage.used} of {usage.limit} "
+            f"(sfsync keeps {app.client.reserve} in reserve)"
+        )
+    console.print("[green]check passed[/]")
+
+
+def sync(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one cycle and exit (the default).")
+    ] = True,
+) -> None:
+    """Run one full cycle against the configured org."""
+    app = state(ctx).app
+    report = run_cycle(app)
+    table = Table("object", "read", "written", "deleted", "via")
+    for pull in report.pulls:
+        table.add_row(
+            pull.sobject, str(pull.read), str(pull.written), str(pull.deleted), pull.via
+        )
+    console.print(table)
+    console.print(f"API calls this cycle: {report.api_calls}")
+
+
+def status(
+    ctx: typer.Context,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Show the last runs, watermarks and record counts."""
+    app = state(ctx).app
+    with app.store.session() as session:
+        watermarks = list(session.exec(select(SyncState)))
+        counts = {
+            "accounts": session.exec(select(func.count()).select_from(Account)).one(),
+            "opportunities": session.exec(
+                select(func.count()).select_from(Opportunity)
+            ).one(),
+        }
+    runs = last_runs(app.store, limit=10)
+    if fmt is Format.json:
+        emit_json(
+            {
+                "counts": counts,
+                "watermarks": {w.sobject: w.watermark for w in watermarks},
+                "runs": [r.model_dump() for r in runs],
+            }
+        )
+        return
+    table = Table("object", "watermark", "floor", title="watermarks")
+    for w in watermarks:
+        table.add_row(w.sobject, str(w.watermark), str(w.floor))
+    console.print(table)
+    runs_table = Table(
+        "started", "job", "outcome", "read", "written", "failed", "API calls",
+        title="last runs",
+    )
+    for r in runs:
+        runs_table.add_row(
+            str(r.started_at)[:19], r.job, r.outcome, str(r.records_read),
+            str(r.records_written), str(r.records_failed), str(r.api_calls),
+        )
+    console.print(runs_table)
+    console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+def demo(
+    ctx: typer.Context,
+    keep: Annotated[
+        bool, typer.Option(help="Keep the local org running after the demo.")
+    ] = False,
+) -> None:
+    """Start a local org with sample data, run full cycles, show the results."""
+    from sfsync.cli.demo import run_demo  # noqa: PLC0415
+
+    run_demo(state(ctx), keep=keep)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(config_app, name="config")
+    app.add_typer(db_app, name="db")
+    app.command()(check)
+    app.command()(sync)
+    app.command()(status)
+    app.command()(demo)

@@ -1,0 +1,99 @@
+"""`sfsync demo`: a local org with sample data, two full cycles, and what they did."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.panel import Panel
+from rich.table import Table
+
+from sfsync.app import App
+from sfsync.cli.context import State, console
+from sfsync.cycle import CycleReport, run_cycle
+from sfsync.demo_data import DemoOrg, make_demo_org
+from sfsync.settings import Settings, load_settings
+
+__all__ = ["load_demo_org", "run_demo"]
+
+
+def load_demo_org(org: Any, data: DemoOrg) -> dict[str, str]:
+    """Insert the sample records into a local org; returns local ref -> Salesforce Id."""
+    ids: dict[str, str] = {}
+
+    def fields(record: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in record.items() if not k.startswith("_")}
+
+    for user in data.users:
+        ids[user["_ref"]] = org.insert("User", fields(user))
+    for account in data.accounts:
+        values = fields(account) | {"OwnerId": ids[account["_owner"]]}
+        ids[account["_ref"]] = org.insert("Account", values)
+    for opportunity in data.opportunities:
+        values = fields(opportunity) | {
+            "AccountId": ids[opportunity["_account"]],
+            "OwnerId": ids[opportunity["_owner"]],
+        }
+        if "_manager" in opportunity:
+            values["Onboarding_Manager__c"] = ids[opportunity["_manager"]]
+        ids[opportunity["_ref"]] = org.insert("Opportunity", values)
+    return ids
+
+
+def demo_settings(org_env: dict[str, str], workdir: Path) -> Settings:
+    overrides: dict[str, Any] = {
+        key.removeprefix("SFSYNC_").lower(): value for key, value in org_env.items()
+    }
+    overrides["database_url"] = f"sqlite:///{workdir / 'demo.db'}"
+    return load_settings(**overrides)
+
+
+def _show_cycle(title: str, report: CycleReport) -> None:
+    table = Table("object", "read", "written", "deleted", "via", title=title)
+    for pull in report.pulls:
+        table.add_row(
+            pull.sobject, str(pull.read), str(pull.written), str(pull.deleted), pull.via
+        )
+    console.print(table)
+    console.print(f"API calls in this cycle: [bold]{report.api_calls}[/]")
+
+
+def run_demo(st: State, *, keep: bool) -> None:
+    from sfsync.localorg import LocalOrg  # noqa: PLC0415  (only the demo starts it)
+
+    base = st.settings
+    workdir = Path(base.state_dir) / "demo"
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    metadata = [base.config_dir / "salesforce"]
+    today = datetime.now(UTC).date()
+    with LocalOrg.start(metadata_dirs=metadata) as org:
+        data = make_demo_org(today=today)
+        load_demo_org(org, data)
+        console.print(
+            Panel.fit(
+                f"local org at [bold]{org.base_url}[/] with {len(data.accounts)} "
+                f"accounts and {len(data.opportunities)} opportunities\n"
+                f"local database: {workdir / 'demo.db'}",
+                title="sfsync demo",
+            )
+        )
+        app = App(demo_settings(org.env(), workdir))
+        try:
+            first = run_cycle(app, today=today)
+            _show_cycle("cycle 1: first sync", first)
+            second = run_cycle(app, today=today)
+            _show_cycle("cycle 2: nothing changed in Salesforce", second)
+        finally:
+            app.close()
+        if keep:
+            console.print(f"local org still serving at {org.base_url}; Ctrl-C stops it")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass

@@ -1,0 +1,73 @@
+"""The `sfsync` command: one entry point, commands grouped by what they do."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sfsync.cli import core_cmds
+from sfsync.cli.context import State, err_console
+from sfsync.errors import SfsyncError
+from sfsync.logs import scrub
+
+app = typer.Typer(
+    name="sfsync",
+    help="Turn won Salesforce deals into tracked onboarding projects and report "
+    "their status back to Salesforce.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    env_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--env-file",
+            envvar="SFSYNC_ENV_FILE",
+            help="Read SFSYNC_* settings from this file (as written by "
+            "`sfsync localorg serve --env-file`).",
+        ),
+    ] = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="auto, console or json.")
+    ] = None,
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING...")] = None,
+) -> None:
+    ctx.obj = State(env_file=env_file, log_format=log_format, log_level=log_level)
+    ctx.call_on_close(ctx.obj.close)
+
+
+core_cmds.register(app)
+
+
+def _register_optional() -> None:
+    # Command groups of the larger capabilities; each module adds its own
+    # commands to the app.
+    from sfsync.cli import extra_cmds  # noqa: PLC0415
+
+    extra_cmds.register(app)
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Entry point: run the app, turning sfsync's errors into a message and an exit code."""
+    try:
+        app()
+    except SfsyncError as exc:
+        err_console.print(f"[bold red]error:[/] {scrub(exc.message)}", highlight=False)
+        if exc.hint:
+            err_console.print(f"[yellow]what to do:[/] {scrub(exc.hint)}", highlight=False)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

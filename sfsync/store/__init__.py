@@ -1,0 +1,1 @@
+"""The local store: SQLModel tables over SQLite or PostgreSQL, migrated by Alembic."""

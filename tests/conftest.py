@@ -1,0 +1,91 @@
+"""Shared fixtures: a clean environment, and databases on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from sfsync.store.db import Store, open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SFSYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--full", action="store_true", help="run the slow, full fault matrix too"
+    )
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if config.getoption("--full"):
+        return
+    skip = pytest.mark.skip(reason="part of the full matrix; run with --full")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[None]:
+    """No test may reach a real org or pick up a developer's settings."""
+    for name in list(os.environ):
+        if name.startswith("SFSYNC_") and name != "SFSYNC_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SFSYNC_CONFIG_DIR", str(ROOT / "config"))
+    monkeypatch.setenv("SFSYNC_MAPPINGS_DIR", str(ROOT / "mappings"))
+    monkeypatch.setenv("SFSYNC_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("SFSYNC_LOGIN_URL", "https://login.invalid")
+    monkeypatch.setenv("SFSYNC_RETRY_INITIAL_WAIT_S", "0")
+    monkeypatch.setenv("SFSYNC_RETRY_MAX_WAIT_S", "0")
+    yield
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("the shared reference folder is not beside the project")
+    return SHARED
+
+
+def _admin_url() -> str:
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A brand-new PostgreSQL database for one test, dropped afterwards."""
+    name = f"sfsync_t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = _admin_url().rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sfsync.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    opened = open_store(database_url)
+    yield opened
+    opened.dispose()
