@@ -56,6 +56,8 @@ USERS = [
     ("Mateo", "García", "Onboarding Manager"),
     ("Priya", "Raman", "Onboarding Manager"),
     ("Zoë", "Kowalczyk", "Onboarding Manager"),
+    ("Kwame", "Mensah", "Solutions Engineer"),
+    ("Ingrid", "Halvorsen", "Solutions Engineer"),
 ]
 
 
@@ -98,6 +100,7 @@ def make_demo_org(*, today: date, seed: int = 7, opportunities: int = 150) -> De
         )
     sellers = [u["_ref"] for u in org.users if u["Title"] == "Account Executive"]
     managers = [u["_ref"] for u in org.users if u["Title"] == "Onboarding Manager"]
+    engineers = [u["_ref"] for u in org.users if u["Title"] == "Solutions Engineer"]
     for i, name in enumerate(ACCOUNT_NAMES):
         employees = rng.choice([12, 45, 80, 150, 320, 600, 1200, 4000, 15000])
         segment = (
@@ -161,6 +164,7 @@ def make_demo_org(*, today: date, seed: int = 7, opportunities: int = 150) -> De
         }
         if stage == "Closed Won" and i % 6 != 0:
             record["_manager"] = rng.choice(managers)
+            record["_engineer"] = rng.choice(engineers)
             if i % 4 == 0:
                 record["Target_Go_Live__c"] = (
                     close_day + timedelta(days=rng.choice([21, 49, 90]))

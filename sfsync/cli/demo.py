@@ -39,6 +39,8 @@ def load_demo_org(org: Any, data: DemoOrg) -> dict[str, str]:
         }
         if "_manager" in opportunity:
             values["Onboarding_Manager__c"] = ids[opportunity["_manager"]]
+        if "_engineer" in opportunity:
+            values["Solutions_Engineer__c"] = ids[opportunity["_engineer"]]
         ids[opportunity["_ref"]] = org.insert("Opportunity", values)
     return ids
 

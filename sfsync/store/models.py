@@ -210,6 +210,8 @@ class ProjectMilestone(SQLModel, table=True):
     planned: date
     baseline: date
     actual: date | None = None
+    # The task keys whose completion reaches this milestone.
+    after: list[str] = Field(default_factory=list, sa_column=Column(JSON))
 
 
 class ProjectEvent(SQLModel, table=True):

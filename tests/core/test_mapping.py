@@ -168,7 +168,9 @@ def test_optional_field_absent_from_the_org_is_skipped(shared_dir: Path) -> None
         mapping, describe_fields(shared_dir, "opportunity-describe.json")
     )
 
-    assert set(missing) == {"Onboarding_Manager__c", "Target_Go_Live__c"}
+    assert set(missing) == {
+        "Onboarding_Manager__c", "Solutions_Engineer__c", "Target_Go_Live__c"
+    }
 
 
 def test_pushed_field_that_is_not_visible_stops_the_run(shared_dir: Path) -> None:
