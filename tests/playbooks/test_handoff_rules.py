@@ -66,10 +66,10 @@ def test_shipped_rules_hand_off_won_deals(opp: dict[str, Any], expected: bool) -
             id="small-amount-without-account",
         ),
         pytest.param(
-            {"Amount": 20000, "Type": "New Business"},
+            {"Amount": 20000, "Type": "New Customer"},
             {"NumberOfEmployees": 30},
             Choice("self-serve", "self_serve_small_deal"),
-            id="small-new-business",
+            id="small-new-customer",
         ),
         pytest.param(
             {"Amount": 20000, "Type": "Existing Business"},
