@@ -46,11 +46,11 @@ class App:
 
     def pushed_fields(self, sobject: str) -> tuple[str, ...]:
         """Fields the push writes on ``sobject``; the pull reads them back for the diff."""
-        from sfsync.push.mapping import load_push_mapping  # noqa: PLC0415
-
         path = self.settings.mappings_dir / "push.yaml"
         if not path.is_file():
             return ()
+        from sfsync.push.mapping import load_push_mapping  # noqa: PLC0415
+
         return load_push_mapping(path).fields_for(sobject)
 
     def check(self) -> list[PullPlan]:

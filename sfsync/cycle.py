@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sfsync.app import App
+from sfsync.handoff import HandoffResult, run_handoff
 from sfsync.logs import get_logger
 from sfsync.pull import PullResult, pull_all
 from sfsync.runs import recorded_run
@@ -21,6 +22,7 @@ class CycleReport:
     """What one cycle did, step by step, for the CLI and the demo to show."""
 
     pulls: list[PullResult] = field(default_factory=list)
+    handoff: HandoffResult | None = None
     steps: dict[str, Any] = field(default_factory=dict)
     api_calls: int = 0
 
@@ -43,5 +45,6 @@ def run_cycle(app: App, *, today: date | None = None) -> CycleReport:
     calls_before = app.client.calls
     app.plans()
     report.pulls = run_pull(app)
+    report.handoff = run_handoff(app, today=today)
     report.api_calls = app.client.calls - calls_before
     return report

@@ -169,9 +169,10 @@ def make_demo_org(*, today: date, seed: int = 7, opportunities: int = 150) -> De
                 record["Target_Go_Live__c"] = (
                     close_day + timedelta(days=rng.choice([21, 49, 90]))
                 ).isoformat()
-        if i % 29 == 11:
-            # Deals entered without a close date exist in older orgs whose
-            # validation was looser; the pull must carry the null through.
-            record["CloseDate"] = None
+        if i % 29 == 11 and stage == "Closed Won":
+            # Salesforce requires a close date, but a won deal whose close
+            # date was left at a future guess is common; the handoff then
+            # starts from the day the win is seen.
+            record["CloseDate"] = (today + timedelta(days=30)).isoformat()
         org.opportunities.append(record)
     return org

@@ -15,6 +15,7 @@ from sfsync.app import App
 from sfsync.cli.context import State, console
 from sfsync.cycle import CycleReport, run_cycle
 from sfsync.demo_data import DemoOrg, make_demo_org
+from sfsync.logs import configure_logging
 from sfsync.settings import Settings, load_settings
 
 __all__ = ["load_demo_org", "run_demo"]
@@ -60,6 +61,13 @@ def _show_cycle(title: str, report: CycleReport) -> None:
             pull.sobject, str(pull.read), str(pull.written), str(pull.deleted), pull.via
         )
     console.print(table)
+    if report.handoff is not None:
+        h = report.handoff
+        console.print(
+            f"projects created: [bold]{len(h.created)}[/], put on hold: "
+            f"{len(h.held)}, resumed: {len(h.resumed)}, tasks without an owner: "
+            f"{h.unassigned_roles}"
+        )
     console.print(f"API calls in this cycle: [bold]{report.api_calls}[/]")
 
 
@@ -67,6 +75,10 @@ def run_demo(st: State, *, keep: bool) -> None:
     from sfsync.localorg import LocalOrg  # noqa: PLC0415  (only the demo starts it)
 
     base = st.settings
+    if st.log_level is None:
+        # The demo's tables tell the story; log lines below WARNING would
+        # bury them. --log-level INFO shows every step.
+        configure_logging(fmt=st.log_format or base.log_format, level="WARNING")
     workdir = Path(base.state_dir) / "demo"
     if workdir.exists():
         shutil.rmtree(workdir)

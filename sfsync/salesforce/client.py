@@ -82,6 +82,9 @@ class _CountingSession(requests.Session):
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs.setdefault("timeout", self._timeout)
+        # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment
+        # override a session's CA bundle; the configured one must win.
+        kwargs.setdefault("verify", self.verify)
         response = super().request(method, url, *args, **kwargs)
         self._on_response(response)
         return response
