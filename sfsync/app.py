@@ -45,11 +45,11 @@ class App:
         return load_mappings(self.settings.mappings_dir)
 
     def pushed_fields(self, sobject: str) -> tuple[str, ...]:
-        """Fields the push writes on ``sobject``; the pull reads them back for the diff."""
+        """Fields the push writes on ``sobject``; the pull reads them back."""
         path = self.settings.mappings_dir / "push.yaml"
         if not path.is_file():
             return ()
-        from sfsync.push.mapping import load_push_mapping  # noqa: PLC0415
+        from sfsync.push.mapping import load_push_mapping
 
         return load_push_mapping(path).fields_for(sobject)
 
@@ -68,9 +68,7 @@ class App:
             if missing:
                 log.warning("mapping_fields_absent", sobject=sobject, fields=missing)
             plans.append(
-                PullPlan(
-                    mapping=mapping, skip=frozenset(missing), pushed_fields=pushed
-                )
+                PullPlan(mapping=mapping, skip=frozenset(missing), pushed_fields=pushed)
             )
         self._plans = plans
         log.info(

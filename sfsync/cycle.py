@@ -1,4 +1,4 @@
-"""One sync cycle: pull, hand off, compute KPIs, push; each step its own recorded run."""
+"""One sync cycle: pull, hand off, compute KPIs, push; each a recorded run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A fictional but realistic sample org: users, accounts and a year and a half of deals."""
+"""A fictional, realistic sample org: users, accounts, 18 months of deals."""
 
 from __future__ import annotations
 
@@ -21,33 +21,83 @@ STAGES = [
 ]
 
 ACCOUNT_NAMES = [
-    "Aurora Freight Systems", "Bluewater Clinics", "Cedar & Pine Outfitters",
-    "Driftwood Analytics", "Emberline Energy", "Fjordside Shipping AS",
-    "Granite Peak Insurance", "Harbourlight Media", "Ironbark Construction",
-    "Juniper Health Partners", "Kestrel Aerospace", "Lumen Retail Group",
-    "Mistral Logistics", "Northwind Cooperative Bank", "Orchard Lane Foods",
-    "Pelican Bay Hotels", "Quarry Stone Supplies", "Redfern Legal LLP",
-    "Saltmarsh Biotech", "Tidewater Utilities", "Umber Textiles",
-    "Vantage Point Schools", "Willowbrook Senior Living", "Yellowfin Marine",
-    "Zephyr Cloudworks", "Łódź Precision Parts Sp. z o.o.",
-    "Šumava Glassworks s.r.o.", "Müller & Töchter Feinmechanik GmbH",
-    "Café Órbita Comércio Ltda.", "Ærø Wind Services ApS",
-    "Niederrhein Stadtwerke AG", "Østfold Fiskeri AS",
-    "Société Lumière Numérique SAS", "Kōbe Minato Trading K.K.",
-    "Città Alta Ceramiche S.r.l.", "Peña Roja Agrícola S.L.",
-    "Brightwater Credit Union", "Copperleaf Software", "Duskfall Games",
+    "Aurora Freight Systems",
+    "Bluewater Clinics",
+    "Cedar & Pine Outfitters",
+    "Driftwood Analytics",
+    "Emberline Energy",
+    "Fjordside Shipping AS",
+    "Granite Peak Insurance",
+    "Harbourlight Media",
+    "Ironbark Construction",
+    "Juniper Health Partners",
+    "Kestrel Aerospace",
+    "Lumen Retail Group",
+    "Mistral Logistics",
+    "Northwind Cooperative Bank",
+    "Orchard Lane Foods",
+    "Pelican Bay Hotels",
+    "Quarry Stone Supplies",
+    "Redfern Legal LLP",
+    "Saltmarsh Biotech",
+    "Tidewater Utilities",
+    "Umber Textiles",
+    "Vantage Point Schools",
+    "Willowbrook Senior Living",
+    "Yellowfin Marine",
+    "Zephyr Cloudworks",
+    "Łódź Precision Parts Sp. z o.o.",
+    "Šumava Glassworks s.r.o.",
+    "Müller & Töchter Feinmechanik GmbH",
+    "Café Órbita Comércio Ltda.",
+    "Ærø Wind Services ApS",
+    "Niederrhein Stadtwerke AG",
+    "Østfold Fiskeri AS",
+    "Société Lumière Numérique SAS",
+    "Kōbe Minato Trading K.K.",
+    "Città Alta Ceramiche S.r.l.",
+    "Peña Roja Agrícola S.L.",
+    "Brightwater Credit Union",
+    "Copperleaf Software",
+    "Duskfall Games",
     "Evergreen Property Management",
 ]
 COUNTRIES = [
-    "United States", "United States", "United States", "United Kingdom",
-    "Germany", "Poland", "Czechia", "Norway", "Brazil", "Denmark", "France",
-    "Japan", "Italy", "Spain", "Canada",
+    "United States",
+    "United States",
+    "United States",
+    "United Kingdom",
+    "Germany",
+    "Poland",
+    "Czechia",
+    "Norway",
+    "Brazil",
+    "Denmark",
+    "France",
+    "Japan",
+    "Italy",
+    "Spain",
+    "Canada",
 ]
 INDUSTRIES = [
-    "Banking", "Healthcare", "Retail", "Manufacturing", "Technology",
-    "Transportation", "Energy", "Insurance", "Media", "Construction", "Education",
+    "Banking",
+    "Healthcare",
+    "Retail",
+    "Manufacturing",
+    "Technology",
+    "Transportation",
+    "Energy",
+    "Insurance",
+    "Media",
+    "Construction",
+    "Education",
 ]
-TYPES = ["New Customer", "Existing Customer - Upgrade", "Existing Customer - Replacement"]
+TYPES = [
+    "New Customer",
+    "Existing Customer - Upgrade",
+    "Existing Customer - Replacement",
+]
+PRODUCTS = ["Platform", "Analytics", "Expansion", "Renewal", "Pilot"]
 SOURCES = ["Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"]
 USERS = [
     ("Avery", "Chen", "Account Executive"),
@@ -64,7 +114,9 @@ USERS = [
 def wire_datetime(value: datetime) -> str:
     """Salesforce's REST form: 2024-01-31T10:00:00.000+0000."""
     value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+    return (
+        value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+    )
 
 
 @dataclass
@@ -104,7 +156,11 @@ def make_demo_org(*, today: date, seed: int = 7, opportunities: int = 150) -> De
     for i, name in enumerate(ACCOUNT_NAMES):
         employees = rng.choice([12, 45, 80, 150, 320, 600, 1200, 4000, 15000])
         segment = (
-            "Enterprise" if employees >= 1000 else "Mid-Market" if employees >= 100 else "SMB"
+            "Enterprise"
+            if employees >= 1000
+            else "Mid-Market"
+            if employees >= 100
+            else "SMB"
         )
         created = _stamp(today - timedelta(days=rng.randrange(560, 900)), rng)
         org.accounts.append(
@@ -124,7 +180,9 @@ def make_demo_org(*, today: date, seed: int = 7, opportunities: int = 150) -> De
             }
         )
     for i in range(opportunities):
-        account = org.accounts[i % len(org.accounts)] if i < 80 else rng.choice(org.accounts)
+        account = (
+            org.accounts[i % len(org.accounts)] if i < 80 else rng.choice(org.accounts)
+        )
         created_day = today - timedelta(days=rng.randrange(20, 545))
         roll = rng.random()
         if roll < 0.40:
@@ -141,17 +199,23 @@ def make_demo_org(*, today: date, seed: int = 7, opportunities: int = 150) -> De
         )
         if closed and close_day > today:
             close_day = today - timedelta(days=rng.randrange(0, 5))
-        amount: float | None = float(rng.choice([6, 9, 12, 18, 25, 40, 60, 85, 120, 250]) * 1000)
+        amount: float | None = float(
+            rng.choice([6, 9, 12, 18, 25, 40, 60, 85, 120, 250]) * 1000
+        )
         if i % 17 == 5:
             amount = None
-        modified = _stamp(min(close_day, today), rng) if closed else _stamp(
-            min(created_day + timedelta(days=rng.randrange(0, 30)), today), rng
+        modified = (
+            _stamp(min(close_day, today), rng)
+            if closed
+            else _stamp(
+                min(created_day + timedelta(days=rng.randrange(0, 30)), today), rng
+            )
         )
         record: dict[str, Any] = {
             "_ref": f"opportunity-{i}",
             "_account": account["_ref"],
             "_owner": account["_owner"],
-            "Name": f"{account['Name']} — {rng.choice(['Platform', 'Analytics', 'Expansion', 'Renewal', 'Pilot'])} {2024 + i % 3}",
+            "Name": f"{account['Name']} — {rng.choice(PRODUCTS)} {2024 + i % 3}",
             "StageName": stage,
             "Probability": probability,
             "CloseDate": close_day.isoformat(),

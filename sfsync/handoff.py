@@ -89,9 +89,11 @@ class HandoffConfig:
                 if source.from_field and source.from_field not in mapped:
                     raise ConfigError(
                         f"playbook {playbook.key}: role '{role}' is resolved from "
-                        f"Opportunity.{source.from_field}, which sfsync does not mirror",
+                        f"Opportunity.{source.from_field}, which sfsync does not "
+                        "mirror",
                         hint=f"add {source.from_field} to "
-                        f"{mappings['Opportunity'].path} or change the role's from_field",
+                        f"{mappings['Opportunity'].path} or change the role's "
+                        "from_field",
                     )
         return cls(playbooks, rules, BusinessCalendar(country), mappings)
 
@@ -117,7 +119,7 @@ def _handoff_date(opportunity: Opportunity, today: date) -> date:
 
 
 def _insert_projects(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert project rows unless they exist; opportunity id -> id of those made here."""
+    """Insert projects unless they exist; opportunity id -> id of those made here."""
     if not rows:
         return {}
     dialect = session.get_bind().dialect.name

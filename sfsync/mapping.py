@@ -31,8 +31,18 @@ TABLES: dict[str, type[SQLModel]] = {"Account": Account, "Opportunity": Opportun
 COMPATIBLE: dict[str, frozenset[str]] = {
     "id": frozenset({"id"}),
     "text": frozenset(
-        {"string", "textarea", "email", "phone", "url", "picklist", "combobox",
-         "id", "reference", "multipicklist"}
+        {
+            "string",
+            "textarea",
+            "email",
+            "phone",
+            "url",
+            "picklist",
+            "combobox",
+            "id",
+            "reference",
+            "multipicklist",
+        }
     ),
     "picklist": frozenset({"picklist", "string", "combobox"}),
     "reference": frozenset({"reference", "id"}),

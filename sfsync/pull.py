@@ -24,7 +24,8 @@ from sfsync.mapping import ConversionStats, ObjectMapping
 from sfsync.runs import RunStats
 from sfsync.salesforce.bulk import BulkQueryStats, bulk_query
 from sfsync.salesforce.client import QueryTimeoutError, SalesforceClient
-from sfsync.salesforce.soql import datetime_literal, select as soql_select
+from sfsync.salesforce.soql import datetime_literal
+from sfsync.salesforce.soql import select as soql_select
 from sfsync.settings import Settings
 from sfsync.store.db import Store
 from sfsync.store.models import SyncState

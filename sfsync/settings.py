@@ -24,7 +24,7 @@ ENV_FILE_VARIABLE = "SFSYNC_ENV_FILE"
 
 
 def default_config_dir() -> Path:
-    """The config folder of the working directory, else the one shipped beside sfsync."""
+    """The working directory's config folder, else the one shipped with sfsync."""
     local = Path.cwd() / "config"
     if (local / "sfsync.toml").is_file():
         return local

@@ -37,9 +37,7 @@ def pytest_collection_modifyitems(
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[None]:
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test may reach a real org or pick up a developer's settings."""
     for name in list(os.environ):
         if name.startswith("SFSYNC_") and name != "SFSYNC_TEST_POSTGRES_URL":
@@ -50,7 +48,6 @@ def _isolated_environment(
     monkeypatch.setenv("SFSYNC_LOGIN_URL", "https://login.invalid")
     monkeypatch.setenv("SFSYNC_RETRY_INITIAL_WAIT_S", "0")
     monkeypatch.setenv("SFSYNC_RETRY_MAX_WAIT_S", "0")
-    yield
 
 
 @pytest.fixture

@@ -103,13 +103,24 @@ def status(
         table.add_row(w.sobject, str(w.watermark), str(w.floor))
     console.print(table)
     runs_table = Table(
-        "started", "job", "outcome", "read", "written", "failed", "API calls",
+        "started",
+        "job",
+        "outcome",
+        "read",
+        "written",
+        "failed",
+        "API calls",
         title="last runs",
     )
     for r in runs:
         runs_table.add_row(
-            str(r.started_at)[:19], r.job, r.outcome, str(r.records_read),
-            str(r.records_written), str(r.records_failed), str(r.api_calls),
+            str(r.started_at)[:19],
+            r.job,
+            r.outcome,
+            str(r.records_read),
+            str(r.records_written),
+            str(r.records_failed),
+            str(r.api_calls),
         )
     console.print(runs_table)
     console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
@@ -122,7 +133,7 @@ def demo(
     ] = False,
 ) -> None:
     """Start a local org with sample data, run full cycles, show the results."""
-    from sfsync.cli.demo import run_demo  # noqa: PLC0415
+    from sfsync.cli.demo import run_demo
 
     run_demo(state(ctx), keep=keep)
 

@@ -22,7 +22,7 @@ __all__ = ["load_demo_org", "run_demo"]
 
 
 def load_demo_org(org: Any, data: DemoOrg) -> dict[str, str]:
-    """Insert the sample records into a local org; returns local ref -> Salesforce Id."""
+    """Insert the sample records into a local org; returns ref -> Salesforce Id."""
     ids: dict[str, str] = {}
 
     def fields(record: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def _show_cycle(title: str, report: CycleReport) -> None:
 
 
 def run_demo(st: State, *, keep: bool) -> None:
-    from sfsync.localorg import LocalOrg  # noqa: PLC0415  (only the demo starts it)
+    from sfsync.localorg import LocalOrg
 
     base = st.settings
     if st.log_level is None:

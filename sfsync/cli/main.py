@@ -38,7 +38,9 @@ def _root(
     log_format: Annotated[
         str | None, typer.Option(help="auto, console or json.")
     ] = None,
-    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING...")] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="DEBUG, INFO, WARNING...")
+    ] = None,
 ) -> None:
     ctx.obj = State(env_file=env_file, log_format=log_format, log_level=log_level)
     ctx.call_on_close(ctx.obj.close)
@@ -50,7 +52,7 @@ core_cmds.register(app)
 def _register_optional() -> None:
     # Command groups of the larger capabilities; each module adds its own
     # commands to the app.
-    from sfsync.cli import extra_cmds  # noqa: PLC0415
+    from sfsync.cli import extra_cmds
 
     extra_cmds.register(app)
 
@@ -59,13 +61,15 @@ _register_optional()
 
 
 def main() -> None:
-    """Entry point: run the app, turning sfsync's errors into a message and an exit code."""
+    """Run the app; sfsync's errors become a message and an exit code."""
     try:
         app()
     except SfsyncError as exc:
         err_console.print(f"[bold red]error:[/] {scrub(exc.message)}", highlight=False)
         if exc.hint:
-            err_console.print(f"[yellow]what to do:[/] {scrub(exc.hint)}", highlight=False)
+            err_console.print(
+                f"[yellow]what to do:[/] {scrub(exc.hint)}", highlight=False
+            )
         sys.exit(exc.exit_code)
 
 

@@ -8,12 +8,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol, cast
 
-from sfsync.localorg.soql_dates import (
-    date_key,
-    datetime_key,
-    day_bounds_as_datetime,
-    relative_range,
+from sfsync.localorg.soql_compile import (
+    COMPARE_KEYS,
+    LITERAL_KINDS,
+    SORT_KEYS,
+    TYPE_WORDS,
+    Bounds,
+    Getter,
+    Predicate,
+    Row,
+    SortKey,
+    all_of,
+    any_of,
+    compare,
+    key_getter,
+    membership,
+    sorted_rows,
+    type_family,
 )
+from sfsync.localorg.soql_dates import day_bounds_as_datetime, relative_range
 from sfsync.localorg.soql_errors import (
     INVALID_FIELD,
     SoqlError,
@@ -36,19 +49,8 @@ from sfsync.localorg.soql_parse import (
 
 __all__ = ["Catalog", "FieldInfo", "Result", "execute"]
 
-Row = dict[str, Any]
-Predicate = Callable[[Row], bool]
-Getter = Callable[[Row], Any]
-Keyer = Callable[[Any], Any]
-Bounds = tuple[Any, Any]
 
-_TEXT_TYPES = frozenset(
-    {"string", "textarea", "picklist", "email", "phone", "url", "combobox"}
-)
-_ID_TYPES = frozenset({"id", "reference"})
 _FLOAT_TYPES = frozenset({"double", "currency", "percent"})
-_NUMBER_TYPES = _FLOAT_TYPES | {"int", "long"}
-_ID_KEY_LENGTH = 15
 _ORDERING_OPERATORS = frozenset({"<", "<=", ">", ">="})
 
 
@@ -149,78 +151,6 @@ class _Branch:
     node: _Node
 
 
-def _category(info: FieldInfo) -> str:
-    kind = info.type.lower()
-    if kind in _TEXT_TYPES:
-        return "text"
-    if kind in _NUMBER_TYPES:
-        return "number"
-    if kind in _ID_TYPES:
-        return "id"
-    if kind in ("multipicklist", "boolean", "date", "datetime"):
-        return kind
-    return "other"
-
-
-def _id_key(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > _ID_KEY_LENGTH:
-        return value[:_ID_KEY_LENGTH]
-    return value
-
-
-# Text compares and sorts case-insensitively by Unicode code point after case
-# folding. Salesforce sorts by the user's locale collation, so names starting
-# with accented letters (Ærø, Čapek) sort after "z" here but near "a" and "c"
-# in a real org.
-def _text_key(value: Any) -> str:
-    return value.casefold() if isinstance(value, str) else str(value).casefold()
-
-
-def _multi_key(value: Any) -> str:
-    parts = (part.strip().casefold() for part in str(value).split(";"))
-    return ";".join(sorted(part for part in parts if part))
-
-
-def _number_key(value: Any) -> Any:
-    return value if value.__class__ in (int, float) else None
-
-
-def _boolean_key(value: Any) -> Any:
-    return value if isinstance(value, bool) else None
-
-
-def _as_stored(value: Any) -> Any:
-    return value
-
-
-# Keys used to compare a stored value with a literal and to sort; a key of
-# None makes the value behave as null.
-_COMPARE_KEYS: dict[str, Keyer] = {
-    "text": _text_key,
-    "multipicklist": _multi_key,
-    "id": _id_key,
-    "number": _number_key,
-    "boolean": _boolean_key,
-    "date": date_key,
-    "datetime": datetime_key,
-    "other": str,
-}
-# Ids sort as stored, case-sensitively; everything else sorts by its compare key.
-_SORT_KEYS: dict[str, Keyer] = {**_COMPARE_KEYS, "id": _as_stored}
-
-_LITERAL_KINDS = {
-    "text": ("string",),
-    "multipicklist": ("string",),
-    "id": ("string",),
-    "other": ("string",),
-    "number": ("number",),
-    "boolean": ("boolean",),
-    "date": ("date", "relative"),
-    "datetime": ("datetime", "relative"),
-}
-_TYPE_WORDS = {"date": "date", "datetime": "dateTime", "boolean": "boolean"}
-
-
 def _coercer(info: FieldInfo) -> Callable[[Any], Any] | None:
     """How a stored value is rendered, or None when it is rendered as stored."""
     kind = info.type.lower()
@@ -269,7 +199,7 @@ class _Run:
         else:
             matched = [row for row in rows if predicate(row)]
         if not self.query.count_only:
-            matched = _sorted(matched, sorts)
+            matched = sorted_rows(matched, sorts)
 
         if self.query.count_only:
             return Result([], len(self.page(matched)))
@@ -483,19 +413,21 @@ class _Run:
 
     # ORDER BY.
 
-    def sort_key(self, item: OrderItem) -> _SortKey:
+    def sort_key(self, item: OrderItem) -> SortKey:
         resolved = self.resolve(item.field)
-        keyer = _SORT_KEYS[_category(resolved.info)]
-        key_of = _key_getter(resolved, self.getter(resolved), keyer)
-        return _SortKey(key_of, item.descending, item.nulls_first)
+        keyer = SORT_KEYS[type_family(resolved.info.type)]
+        key_of = key_getter(
+            None if resolved.hops else resolved.info.name, self.getter(resolved), keyer
+        )
+        return SortKey(key_of, item.descending, item.nulls_first)
 
     # WHERE.
 
     def condition(self, condition: Condition) -> Predicate:
         if isinstance(condition, AllOf):
-            return _all_of([self.condition(term) for term in condition.terms])
+            return all_of([self.condition(term) for term in condition.terms])
         if isinstance(condition, AnyOf):
-            return _any_of([self.condition(term) for term in condition.terms])
+            return any_of([self.condition(term) for term in condition.terms])
         if isinstance(condition, Negation):
             inner = self.condition(condition.term)
             return lambda row: not inner(row)
@@ -503,7 +435,7 @@ class _Run:
 
     def comparison(self, comparison: Comparison) -> Predicate:
         resolved = self.resolve(comparison.field)
-        category = _category(resolved.info)
+        category = type_family(resolved.info.type)
         get = self.getter(resolved)
         operator = comparison.operator
         if operator == "LIKE":
@@ -514,19 +446,19 @@ class _Run:
                 f"'{resolved.info.name}'",
                 comparison.field,
             )
-        keyer = _COMPARE_KEYS[category]
+        keyer = COMPARE_KEYS[category]
 
-        key_of = _key_getter(resolved, get, keyer)
+        key_of = key_getter(None if resolved.hops else resolved.info.name, get, keyer)
 
         bounds = [
             self.bounds(value, resolved.info, category) for value in comparison.values
         ]
         if operator in ("IN", "NOT IN"):
-            inside = _membership(key_of, bounds)
+            inside = membership(key_of, bounds)
             if operator == "IN":
                 return inside
             return lambda row: not inside(row)
-        return _compare(key_of, operator, bounds[0])
+        return compare(key_of, operator, bounds[0])
 
     def like(
         self, comparison: Comparison, resolved: _Resolved, category: str, get: Getter
@@ -556,7 +488,7 @@ class _Run:
         """The inclusive key range a literal stands for, or None for null."""
         if value.kind == "null":
             return None
-        if value.kind not in _LITERAL_KINDS[category]:
+        if value.kind not in LITERAL_KINDS[category]:
             raise self.type_mismatch(value, info, category)
         if value.kind == "relative":
             name, n = cast(tuple[str, int | None], value.value)
@@ -572,18 +504,18 @@ class _Run:
         if value.kind in ("date", "datetime"):
             # The parser already turned these literals into comparison keys.
             return value.value, value.value
-        key = _COMPARE_KEYS[category](value.value)
+        key = COMPARE_KEYS[category](value.value)
         return key, key
 
     def type_mismatch(self, value: Value, info: FieldInfo, category: str) -> SoqlError:
-        expected = _LITERAL_KINDS[category][0]
+        expected = LITERAL_KINDS[category][0]
         if expected == "string":
             description = (
                 f"value of filter criterion for field '{info.name}' must be of "
                 "type string and should be enclosed in quotes"
             )
         else:
-            word = _TYPE_WORDS.get(category) or (
+            word = TYPE_WORDS.get(category) or (
                 "integer" if info.type.lower() in ("int", "long") else "double"
             )
             description = (
@@ -591,132 +523,3 @@ class _Run:
                 f"type {word} and should not be enclosed in quotes"
             )
         return self.invalid_field_at(description, value)
-
-
-def _key_getter(resolved: _Resolved, get: Getter, keyer: Keyer) -> Getter:
-    """Compile "stored value to comparison key" with as few calls as possible."""
-    if resolved.hops:
-        return lambda row: None if (value := get(row)) is None else keyer(value)
-    name = resolved.info.name
-    if keyer is _as_stored:
-        return lambda row: row.get(name)
-    if keyer is datetime_key:
-        # The sync's cursor field: a stored UTC wire datetime needs a slice only,
-        # so the general parser is called for other spellings alone.
-        def datetime_key_of(row: Row) -> Any:
-            value = row.get(name)
-            if value.__class__ is str and value[23:] == "+0000" and len(value) == 28:
-                return value[:23]
-            return None if value is None else datetime_key(value)
-
-        return datetime_key_of
-    return lambda row: None if (value := row.get(name)) is None else keyer(value)
-
-
-@dataclass(frozen=True)
-class _SortKey:
-    key_of: Getter
-    descending: bool
-    nulls_first: bool
-
-
-def _sorted(rows: list[Row], sorts: list[_SortKey]) -> list[Row]:
-    """Sort by several keys: one stable pass per run of keys of one direction.
-
-    Keys are computed once per row and column. A column with nulls gets a rank
-    around its values; as reversing a pass for DESC flips that rank, the rank
-    is chosen so that nulls land where asked. Columns without nulls are
-    compared bare, which keeps the usual timestamp-and-Id sort fast.
-    """
-    runs: list[list[_SortKey]] = []
-    for sort in sorts:
-        if runs and runs[-1][0].descending == sort.descending:
-            runs[-1].append(sort)
-        else:
-            runs.append([sort])
-    for run in reversed(runs):
-        descending = run[0].descending
-        columns: list[list[Any]] = []
-        for sort in run:
-            column = [sort.key_of(row) for row in rows]
-            if any(key is None for key in column):
-                null = (0, None) if sort.nulls_first != descending else (2, None)
-                column = [null if key is None else (1, key) for key in column]
-            columns.append(column)
-        keys = columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
-        order = sorted(range(len(rows)), key=keys.__getitem__, reverse=descending)
-        rows = [rows[index] for index in order]
-    return rows
-
-
-def _all_of(terms: list[Predicate]) -> Predicate:
-    if len(terms) == 2:
-        first, second = terms
-        return lambda row: first(row) and second(row)
-
-    def all_of(row: Row) -> bool:
-        return all(term(row) for term in terms)
-
-    return all_of
-
-
-def _any_of(terms: list[Predicate]) -> Predicate:
-    if len(terms) == 2:
-        first, second = terms
-        return lambda row: first(row) or second(row)
-
-    def any_of(row: Row) -> bool:
-        return any(term(row) for term in terms)
-
-    return any_of
-
-
-def _compare(key_of: Getter, operator: str, bounds: Bounds | None) -> Predicate:
-    """Compile one comparison; a range literal compares like Salesforce's."""
-    if bounds is None:
-        if operator == "=":
-            return lambda row: key_of(row) is None
-        if operator == "!=":
-            return lambda row: key_of(row) is not None
-        return lambda row: False
-    low, high = bounds
-    if operator in ("=", "!="):
-        if low == high:
-
-            def equal(row: Row) -> bool:
-                return bool(key_of(row) == low)
-
-        else:
-
-            def equal(row: Row) -> bool:
-                key = key_of(row)
-                return key is not None and low <= key <= high
-
-        if operator == "=":
-            return equal
-        # In SOQL a null field is "not equal" to any value, unlike SQL.
-        return lambda row: not equal(row)
-
-    if operator == "<":
-        return lambda row: (key := key_of(row)) is not None and key < low
-    if operator == "<=":
-        return lambda row: (key := key_of(row)) is not None and key <= high
-    if operator == ">":
-        return lambda row: (key := key_of(row)) is not None and key > high
-    return lambda row: (key := key_of(row)) is not None and key >= low
-
-
-def _membership(key_of: Getter, bounds: list[Bounds | None]) -> Predicate:
-    exact = {low for low, high in filter(None, bounds) if low == high}
-    ranges = [(low, high) for low, high in filter(None, bounds) if low != high]
-    with_null = any(item is None for item in bounds)
-
-    def inside(row: Row) -> bool:
-        key = key_of(row)
-        if key is None:
-            return with_null
-        if key in exact:
-            return True
-        return any(low <= key <= high for low, high in ranges)
-
-    return inside

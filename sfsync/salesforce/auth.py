@@ -1,4 +1,4 @@
-"""Logging in to Salesforce and renewing the session: one token manager for REST and Bulk."""
+"""Logging in to Salesforce and renewing the session, for REST and Bulk alike."""
 
 from __future__ import annotations
 
@@ -121,7 +121,8 @@ class TokenManager:
             raise ConfigError(
                 f"the JWT private key {key_file} is not a usable RSA key "
                 f"({type(exc).__name__})",
-                hint="use the PEM private key whose certificate the connected app holds",
+                hint="use the PEM private key whose certificate the connected app "
+                "holds",
             ) from None
 
     def _login(self) -> Token:

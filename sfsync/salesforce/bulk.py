@@ -1,4 +1,4 @@
-"""Bulk API 2.0 through the same request path: streamed query results and ingest jobs."""
+"""Bulk API 2.0 over the one request path: streamed queries and ingest jobs."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def bulk_ingest(
     Bulk API 2.0 does not keep the upload's order in its result files, so a
     row's outcome is found through its key column (case SC-19).
     """
-    columns = [key] + sorted({c for r in rows for c in r if c != key})
+    columns = [key, *sorted({c for r in rows for c in r if c != key})]
     created = client.request(
         "POST",
         "jobs/ingest",

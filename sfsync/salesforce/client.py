@@ -1,4 +1,4 @@
-"""The one path to Salesforce: retries, session renewal, error translation, call counting."""
+"""The one path to Salesforce: retries, renewal, error translation, counting."""
 
 from __future__ import annotations
 
@@ -47,10 +47,6 @@ TRANSIENT_CODES = frozenset(
 
 class QueryTimeoutError(SalesforceError):
     """Salesforce gave up on a query (QUERY_TIMEOUT); a narrower window may pass."""
-
-
-class _SessionExpired(Exception):
-    """Internal: the session was refused; renew once and retry once."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +112,7 @@ def _describe_upstream(exc: UpstreamError) -> tuple[str | None, str]:
 def _is_expired(exc: UpstreamError) -> bool:
     if exc.status == 401:
         return True
-    code, message = _describe_upstream(exc)
+    code, _message = _describe_upstream(exc)
     # Bulk API 2.0 can report an expired session as HTTP 400 with this code.
     return code in {"INVALID_SESSION_ID", "InvalidSessionId"} or (
         "InvalidSessionId" in str(exc.content)
@@ -214,16 +210,19 @@ class SalesforceClient:
 
     def _check_reserve(self, operation: str) -> None:
         reserve = self.reserve
-        if self.usage is not None and reserve is not None:
-            if self.usage.remaining <= reserve:
-                raise LimitReachedError(
-                    f"{operation}: not sent; the org has used {self.usage.used} of "
-                    f"{self.usage.limit} daily API calls and sfsync keeps {reserve} "
-                    "for the org's other users",
-                    error_code="SFSYNC_API_RESERVE",
-                    hint="the run resumes on a later cycle; lower "
-                    "SFSYNC_API_RESERVE_PERCENT only if the org can spare it",
-                )
+        if (
+            self.usage is not None
+            and reserve is not None
+            and self.usage.remaining <= reserve
+        ):
+            raise LimitReachedError(
+                f"{operation}: not sent; the org has used {self.usage.used} of "
+                f"{self.usage.limit} daily API calls and sfsync keeps {reserve} "
+                "for the org's other users",
+                error_code="SFSYNC_API_RESERVE",
+                hint="the run resumes on a later cycle; lower "
+                "SFSYNC_API_RESERVE_PERCENT only if the org can spare it",
+            )
 
     # -- the one path -------------------------------------------------------
 
@@ -306,7 +305,7 @@ class SalesforceClient:
         retry: bool = True,
         **kwargs: Any,
     ) -> requests.Response:
-        """A raw call to ``/services/data/vXX.X/<path>``, same retries and accounting."""
+        """A raw call under ``/services/data/vXX.X/``, same retries and counting."""
 
         def send(_sf: Salesforce, token: Token) -> requests.Response:
             url = (

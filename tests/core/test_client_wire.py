@@ -59,8 +59,13 @@ def add_token(rsps: responses.RequestsMock, token: str = "00Dtoken!first") -> No
     )
 
 
-def page(records: list[dict[str, Any]], *, done: bool, next_url: str | None = None,
-         total: int = 0) -> dict[str, Any]:
+def page(
+    records: list[dict[str, Any]],
+    *,
+    done: bool,
+    next_url: str | None = None,
+    total: int = 0,
+) -> dict[str, Any]:
     body: dict[str, Any] = {"totalSize": total, "done": done, "records": records}
     if next_url:
         body["nextRecordsUrl"] = next_url
@@ -80,7 +85,9 @@ def test_password_login_sends_the_reference_form(shared_dir: Path) -> None:
     assert set(sent) == set(reference["request"]["body_form"])
     assert sent["grant_type"] == ["password"]
     assert sent["password"] == ["pw-valuetok-value"]
-    assert responses.calls[1].request.headers["Authorization"] == "Bearer 00Dtoken!first"
+    assert (
+        responses.calls[1].request.headers["Authorization"] == "Bearer 00Dtoken!first"
+    )
 
 
 @responses.activate
@@ -110,8 +117,12 @@ def test_short_page_that_is_not_the_last_is_followed() -> None:
     responses.add(
         responses.GET,
         QUERY_URL,
-        json=page(first, done=False, next_url="/services/data/v59.0/query/01gX-1000",
-                  total=1500),
+        json=page(
+            first,
+            done=False,
+            next_url="/services/data/v59.0/query/01gX-1000",
+            total=1500,
+        ),
     )
     responses.add(
         responses.GET,
@@ -120,7 +131,9 @@ def test_short_page_that_is_not_the_last_is_followed() -> None:
     )
     client = make_client()
 
-    records = [r for p in client.query_pages("SELECT Id FROM Opportunity") for r in p.records]
+    records = [
+        r for p in client.query_pages("SELECT Id FROM Opportunity") for r in p.records
+    ]
 
     assert len(records) == 1500
     assert client.calls == 2
@@ -131,10 +144,14 @@ def test_next_page_url_that_repeats_fails_instead_of_looping() -> None:
     """Case SC-02: a cursor that cannot advance stops the pull loudly."""
     add_token(responses.mock)
     loop = "/services/data/v59.0/query/01gX-2000"
-    responses.add(responses.GET, QUERY_URL,
-                  json=page([{"Id": "a"}], done=False, next_url=loop))
-    responses.add(responses.GET, f"{INSTANCE}{loop}",
-                  json=page([{"Id": "b"}], done=False, next_url=loop))
+    responses.add(
+        responses.GET, QUERY_URL, json=page([{"Id": "a"}], done=False, next_url=loop)
+    )
+    responses.add(
+        responses.GET,
+        f"{INSTANCE}{loop}",
+        json=page([{"Id": "b"}], done=False, next_url=loop),
+    )
     client = make_client()
 
     with pytest.raises(NonAdvancingCursorError):
@@ -154,7 +171,9 @@ def test_expired_session_is_renewed_once_and_the_call_retried(shared_dir: Path) 
 
     assert pages[0].records == [{"Id": "x"}]
     assert client.tokens.logins == 2
-    assert responses.calls[-1].request.headers["Authorization"] == "Bearer 00Dtoken!second"
+    assert (
+        responses.calls[-1].request.headers["Authorization"] == "Bearer 00Dtoken!second"
+    )
 
 
 @responses.activate
@@ -179,9 +198,15 @@ def test_bulk_invalid_session_in_a_400_body_renews_the_session() -> None:
     add_token(responses.mock, "00Dtoken!first")
     add_token(responses.mock, "00Dtoken!second")
     status_url = f"{INSTANCE}/services/data/v59.0/jobs/query/750X"
-    responses.add(responses.GET, status_url, status=400,
-                  json=[{"errorCode": "InvalidSessionId", "message": "Invalid session id"}])
-    responses.add(responses.GET, status_url, json={"id": "750X", "state": "JobComplete"})
+    responses.add(
+        responses.GET,
+        status_url,
+        status=400,
+        json=[{"errorCode": "InvalidSessionId", "message": "Invalid session id"}],
+    )
+    responses.add(
+        responses.GET, status_url, json={"id": "750X", "state": "JobComplete"}
+    )
     client = make_client()
 
     reply = client.request("GET", "jobs/query/750X", operation="bulk query status")
@@ -193,8 +218,12 @@ def test_bulk_invalid_session_in_a_400_body_renews_the_session() -> None:
 @responses.activate
 def test_server_unavailable_is_retried_then_succeeds() -> None:
     add_token(responses.mock)
-    responses.add(responses.GET, QUERY_URL, status=503,
-                  json=[{"errorCode": "SERVER_UNAVAILABLE", "message": "busy"}])
+    responses.add(
+        responses.GET,
+        QUERY_URL,
+        status=503,
+        json=[{"errorCode": "SERVER_UNAVAILABLE", "message": "busy"}],
+    )
     responses.add(responses.GET, QUERY_URL, json=page([], done=True))
     client = make_client()
 
@@ -220,8 +249,12 @@ def test_request_limit_exceeded_stops_without_retrying(shared_dir: Path) -> None
 @responses.activate
 def test_reserve_stops_the_next_call_before_it_is_sent() -> None:
     add_token(responses.mock)
-    responses.add(responses.GET, QUERY_URL, json=page([], done=True),
-                  headers={"Sforce-Limit-Info": "api-usage=9500/10000"})
+    responses.add(
+        responses.GET,
+        QUERY_URL,
+        json=page([], done=True),
+        headers={"Sforce-Limit-Info": "api-usage=9500/10000"},
+    )
     client = make_client(api_reserve_percent=10)
     list(client.query_pages("SELECT Id FROM Account"))
 
@@ -235,20 +268,33 @@ def test_reserve_stops_the_next_call_before_it_is_sent() -> None:
 def test_html_error_body_is_reported_not_decoded() -> None:
     """Case SC-04: a 414 with an HTML page is a clear error, not a JSON crash."""
     add_token(responses.mock)
-    responses.add(responses.GET, QUERY_URL, status=414,
-                  body="<html><body>URI Too Long</body></html>",
-                  content_type="text/html")
+    responses.add(
+        responses.GET,
+        QUERY_URL,
+        status=414,
+        body="<html><body>URI Too Long</body></html>",
+        content_type="text/html",
+    )
     client = make_client()
 
-    with pytest.raises(SalesforceError, match="HTTP 414.*non-JSON"):
+    with pytest.raises(SalesforceError, match=r"HTTP 414.*non-JSON"):
         list(client.query_pages("SELECT Id FROM Account"))
 
 
 @responses.activate
 def test_query_timeout_is_its_own_error() -> None:
     add_token(responses.mock)
-    responses.add(responses.GET, QUERY_ALL_URL, status=400,
-                  json=[{"errorCode": "QUERY_TIMEOUT", "message": "Your query request was running for too long."}])
+    responses.add(
+        responses.GET,
+        QUERY_ALL_URL,
+        status=400,
+        json=[
+            {
+                "errorCode": "QUERY_TIMEOUT",
+                "message": "Your query request was running for too long.",
+            }
+        ],
+    )
     client = make_client()
 
     with pytest.raises(QueryTimeoutError):
@@ -258,29 +304,61 @@ def test_query_timeout_is_its_own_error() -> None:
 @pytest.mark.parametrize(
     ("upstream", "status", "content", "expected"),
     [
-        pytest.param(sfexc.SalesforceMoreThanOneRecord, 300, [{"errorCode": "X"}],
-                     SalesforceError, id="300-more-than-one"),
-        pytest.param(sfexc.SalesforceMalformedRequest, 400,
-                     [{"errorCode": "INVALID_FIELD", "message": "No such column"}],
-                     SalesforceError, id="400-invalid-field"),
-        pytest.param(sfexc.SalesforceMalformedRequest, 400,
-                     [{"errorCode": "UNABLE_TO_LOCK_ROW", "message": "locked"}],
-                     TransientSalesforceError, id="400-lock-is-transient"),
-        pytest.param(sfexc.SalesforceRefusedRequest, 403,
-                     [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "limit"}],
-                     LimitReachedError, id="403-limit"),
-        pytest.param(sfexc.SalesforceResourceNotFound, 404,
-                     [{"errorCode": "NOT_FOUND", "message": "gone"}],
-                     SalesforceError, id="404-not-found"),
-        pytest.param(sfexc.SalesforceGeneralError, 503, "Service Unavailable",
-                     TransientSalesforceError, id="503-general"),
-        pytest.param(sfexc.SalesforceGeneralError, 500,
-                     [{"errorCode": "UNKNOWN_EXCEPTION", "message": "x"}],
-                     TransientSalesforceError, id="500-unknown"),
+        pytest.param(
+            sfexc.SalesforceMoreThanOneRecord,
+            300,
+            [{"errorCode": "X"}],
+            SalesforceError,
+            id="300-more-than-one",
+        ),
+        pytest.param(
+            sfexc.SalesforceMalformedRequest,
+            400,
+            [{"errorCode": "INVALID_FIELD", "message": "No such column"}],
+            SalesforceError,
+            id="400-invalid-field",
+        ),
+        pytest.param(
+            sfexc.SalesforceMalformedRequest,
+            400,
+            [{"errorCode": "UNABLE_TO_LOCK_ROW", "message": "locked"}],
+            TransientSalesforceError,
+            id="400-lock-is-transient",
+        ),
+        pytest.param(
+            sfexc.SalesforceRefusedRequest,
+            403,
+            [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "limit"}],
+            LimitReachedError,
+            id="403-limit",
+        ),
+        pytest.param(
+            sfexc.SalesforceResourceNotFound,
+            404,
+            [{"errorCode": "NOT_FOUND", "message": "gone"}],
+            SalesforceError,
+            id="404-not-found",
+        ),
+        pytest.param(
+            sfexc.SalesforceGeneralError,
+            503,
+            "Service Unavailable",
+            TransientSalesforceError,
+            id="503-general",
+        ),
+        pytest.param(
+            sfexc.SalesforceGeneralError,
+            500,
+            [{"errorCode": "UNKNOWN_EXCEPTION", "message": "x"}],
+            TransientSalesforceError,
+            id="500-unknown",
+        ),
     ],
 )
 def test_every_upstream_error_class_maps_to_our_tree(
-    upstream: type[sfexc.SalesforceError], status: int, content: Any,
+    upstream: type[sfexc.SalesforceError],
+    status: int,
+    content: Any,
     expected: type[Exception],
 ) -> None:
     exc = upstream("https://x/services/data/v59.0/query", status, "query", content)

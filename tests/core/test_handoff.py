@@ -29,9 +29,14 @@ def config(country: str = "US") -> HandoffConfig:
     )
 
 
-def opportunity(i: int, *, won: bool = True, amount: str = "40000",
-                close: date = date(2026, 11, 2), manager: str | None = "005000000000001AAA"
-                ) -> Opportunity:
+def opportunity(
+    i: int,
+    *,
+    won: bool = True,
+    amount: str = "40000",
+    close: date = date(2026, 11, 2),
+    manager: str | None = "005000000000001AAA",
+) -> Opportunity:
     return Opportunity(
         id=f"006{i:012d}AAA",
         account_id="001000000000001AAA",
@@ -49,8 +54,14 @@ def opportunity(i: int, *, won: bool = True, amount: str = "40000",
 
 def seed(store: Store, opportunities: list[Opportunity]) -> None:
     with store.transaction() as session:
-        session.add(Account(id="001000000000001AAA", name="Østfold Fiskeri AS",
-                            number_of_employees=120, system_modstamp=STAMP))
+        session.add(
+            Account(
+                id="001000000000001AAA",
+                name="Østfold Fiskeri AS",
+                number_of_employees=120,
+                system_modstamp=STAMP,
+            )
+        )
         for opp in opportunities:
             session.add(opp)
 
@@ -75,15 +86,23 @@ def test_each_won_deal_gets_one_project_and_a_second_run_creates_nothing(
 
 
 def test_playbook_follows_the_rules_and_version_is_recorded(store: Store) -> None:
-    seed(store, [opportunity(1, amount="250000"), opportunity(2, amount="9000"),
-                 opportunity(3, amount="40000")])
+    seed(
+        store,
+        [
+            opportunity(1, amount="250000"),
+            opportunity(2, amount="9000"),
+            opportunity(3, amount="40000"),
+        ],
+    )
     cfg = config()
 
     handoff(store, cfg, today=date(2026, 11, 3))
 
     with store.session() as session:
-        chosen = {p.opportunity_id[:15]: (p.playbook_key, p.playbook_version)
-                  for p in session.exec(select(Project))}
+        chosen = {
+            p.opportunity_id[:15]: (p.playbook_key, p.playbook_version)
+            for p in session.exec(select(Project))
+        }
     assert chosen["006000000000001"][0] == "enterprise"
     assert chosen["006000000000002"][0] == "self-serve"
     assert chosen["006000000000003"][0] == "mid-market"
@@ -198,4 +217,3 @@ def test_two_processes_handing_off_the_same_deals_make_one_project_each(
     assert sum(created) == 200
     assert project_count(store) == 200
     store.dispose()
-

@@ -1,4 +1,4 @@
-"""Mapping files: loading errors that point at the line, typed conversion, describe checks."""
+"""Mapping files: errors that point at the line, conversion, describe checks."""
 
 from __future__ import annotations
 
@@ -47,20 +47,41 @@ def eastern_host() -> Iterator[None]:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        pytest.param("sobject: Opportunity\nfields:\n  name: {field: Name\n",
-                     r"opportunity.yaml:4: YAML syntax error", id="broken-yaml"),
-        pytest.param("sobject: Opportunity\nfeilds:\n  name: Name\n",
-                     r"opportunity.yaml:2: unknown key 'feilds'", id="unknown-top-key"),
-        pytest.param("sobject: Opportunity\nfields:\n  id: Id\n  nmae: Name\n",
-                     r"opportunity.yaml:4: 'nmae' is not a column", id="unknown-column"),
-        pytest.param("sobject: Opportunity\nfields:\n  name: {field: Name, knd: text}\n",
-                     r"opportunity.yaml:3: unknown key 'knd' under 'name'", id="unknown-field-key"),
-        pytest.param("sobject: Opportunity\nfields:\n  amount: {field: Amount, kind: money}\n",
-                     r"opportunity.yaml:3: kind 'money' is unknown", id="unknown-kind"),
-        pytest.param("sobject: Lead\nfields:\n  name: Name\n",
-                     r"opportunity.yaml:1: sobject must be one of", id="unknown-object"),
-        pytest.param("sobject: Opportunity\nfields:\n  name: Name\n  type: Name\n",
-                     r"field Name is mapped twice", id="field-twice"),
+        pytest.param(
+            "sobject: Opportunity\nfields:\n  name: {field: Name\n",
+            r"opportunity.yaml:4: YAML syntax error",
+            id="broken-yaml",
+        ),
+        pytest.param(
+            "sobject: Opportunity\nfeilds:\n  name: Name\n",
+            r"opportunity.yaml:2: unknown key 'feilds'",
+            id="unknown-top-key",
+        ),
+        pytest.param(
+            "sobject: Opportunity\nfields:\n  id: Id\n  nmae: Name\n",
+            r"opportunity.yaml:4: 'nmae' is not a column",
+            id="unknown-column",
+        ),
+        pytest.param(
+            "sobject: Opportunity\nfields:\n  name: {field: Name, knd: text}\n",
+            r"opportunity.yaml:3: unknown key 'knd' under 'name'",
+            id="unknown-field-key",
+        ),
+        pytest.param(
+            "sobject: Opportunity\nfields:\n  amount: {field: Amount, kind: money}\n",
+            r"opportunity.yaml:3: kind 'money' is unknown",
+            id="unknown-kind",
+        ),
+        pytest.param(
+            "sobject: Lead\nfields:\n  name: Name\n",
+            r"opportunity.yaml:1: sobject must be one of",
+            id="unknown-object",
+        ),
+        pytest.param(
+            "sobject: Opportunity\nfields:\n  name: Name\n  type: Name\n",
+            r"field Name is mapped twice",
+            id="field-twice",
+        ),
     ],
 )
 def test_bad_mapping_file_names_file_and_line(
@@ -76,11 +97,17 @@ def test_shipped_mappings_load() -> None:
     opportunity = load_mapping(ROOT / "mappings" / "opportunity.yaml")
     account = load_mapping(ROOT / "mappings" / "account.yaml")
 
-    assert {f.field for f in opportunity.fields} >= {"Id", "SystemModstamp", "IsDeleted"}
+    assert {f.field for f in opportunity.fields} >= {
+        "Id",
+        "SystemModstamp",
+        "IsDeleted",
+    }
     assert account.sobject == "Account"
 
 
-def test_close_date_stays_the_same_day_on_a_host_west_of_utc(eastern_host: None) -> None:
+def test_close_date_stays_the_same_day_on_a_host_west_of_utc(
+    eastern_host: None,
+) -> None:
     """Case SC-13: a date is never passed through a zoned datetime."""
     assert convert_value("date", "2022-03-25") == date(2022, 3, 25)
 
@@ -101,7 +128,9 @@ def test_salesforce_datetime_forms_parse_to_the_same_utc_instant(text: str) -> N
 @pytest.mark.parametrize(
     ("kind", "raw", "expected"),
     [
-        pytest.param("currency", Decimal("1234.50"), Decimal("1234.50"), id="currency-json"),
+        pytest.param(
+            "currency", Decimal("1234.50"), Decimal("1234.50"), id="currency-json"
+        ),
         pytest.param("currency", "1234.5", Decimal("1234.5"), id="currency-csv"),
         pytest.param("boolean", "true", True, id="boolean-csv"),
         pytest.param("boolean", None, False, id="boolean-null"),
@@ -154,11 +183,18 @@ def test_field_missing_from_describe_stops_with_file_line_and_name(
 
 
 def test_field_of_another_type_is_rejected(tmp_path: Path, shared_dir: Path) -> None:
-    path = write(tmp_path, "sobject: Opportunity\nfields:\n  amount: {field: Name, kind: currency}\n")
+    path = write(
+        tmp_path,
+        "sobject: Opportunity\nfields:\n  amount: {field: Name, kind: currency}\n",
+    )
     mapping = load_mapping(path)
 
-    with pytest.raises(DescribeMismatchError, match="Opportunity.Name is of type string"):
-        check_against_describe(mapping, describe_fields(shared_dir, "opportunity-describe.json"))
+    with pytest.raises(
+        DescribeMismatchError, match=r"Opportunity\.Name is of type string"
+    ):
+        check_against_describe(
+            mapping, describe_fields(shared_dir, "opportunity-describe.json")
+        )
 
 
 def test_optional_field_absent_from_the_org_is_skipped(shared_dir: Path) -> None:
@@ -169,7 +205,9 @@ def test_optional_field_absent_from_the_org_is_skipped(shared_dir: Path) -> None
     )
 
     assert set(missing) == {
-        "Onboarding_Manager__c", "Solutions_Engineer__c", "Target_Go_Live__c"
+        "Onboarding_Manager__c",
+        "Solutions_Engineer__c",
+        "Target_Go_Live__c",
     }
 
 

@@ -20,9 +20,11 @@ def test_naive_datetime_is_refused_rather_than_taken_as_utc(store: Store) -> Non
     """Case SC-14: every stored time is aware; a naive one is an error."""
     naive = datetime(2026, 3, 1, 9, 30)
 
-    with pytest.raises(StatementError, match="naive datetime"):
-        with store.transaction() as session:
-            session.add(Opportunity(id="006000000000001AAA", system_modstamp=naive))
+    with (
+        pytest.raises(StatementError, match="naive datetime"),
+        store.transaction() as session,
+    ):
+        session.add(Opportunity(id="006000000000001AAA", system_modstamp=naive))
 
 
 def test_aware_datetime_comes_back_in_utc(store: Store) -> None:
@@ -76,6 +78,5 @@ def test_second_project_for_one_opportunity_is_rejected_by_the_database(
     with store.transaction() as session:
         session.add(project())
 
-    with pytest.raises(IntegrityError):
-        with store.transaction() as session:
-            session.add(project())
+    with pytest.raises(IntegrityError), store.transaction() as session:
+        session.add(project())
