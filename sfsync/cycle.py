@@ -10,6 +10,7 @@ from sfsync.app import App
 from sfsync.handoff import HandoffResult, run_handoff
 from sfsync.logs import get_logger
 from sfsync.pull import PullResult, pull_all
+from sfsync.push.job import PushReport, run_push
 from sfsync.runs import recorded_run
 
 __all__ = ["CycleReport", "run_cycle", "run_pull"]
@@ -23,6 +24,7 @@ class CycleReport:
 
     pulls: list[PullResult] = field(default_factory=list)
     handoff: HandoffResult | None = None
+    push: PushReport | None = None
     steps: dict[str, Any] = field(default_factory=dict)
     api_calls: int = 0
 
@@ -46,5 +48,6 @@ def run_cycle(app: App, *, today: date | None = None) -> CycleReport:
     app.plans()
     report.pulls = run_pull(app)
     report.handoff = run_handoff(app, today=today)
+    report.push = run_push(app, today=today)
     report.api_calls = app.client.calls - calls_before
     return report

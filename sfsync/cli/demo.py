@@ -16,6 +16,8 @@ from sfsync.cli.context import State, console
 from sfsync.cycle import CycleReport, run_cycle
 from sfsync.demo_data import DemoOrg, make_demo_org
 from sfsync.logs import configure_logging
+from sfsync.push.mapping import load_push_mapping
+from sfsync.push.metadata import export_metadata
 from sfsync.settings import Settings, load_settings
 
 __all__ = ["load_demo_org", "run_demo"]
@@ -68,6 +70,16 @@ def _show_cycle(title: str, report: CycleReport) -> None:
             f"{len(h.held)}, resumed: {len(h.resumed)}, tasks without an owner: "
             f"{h.unassigned_roles}"
         )
+    if report.push is not None:
+        push = report.push
+        sent = push.send
+        line = f"records with changed fields: [bold]{len(push.changes)}[/]"
+        if sent is not None:
+            line += (
+                f", written {sent.sent} in {sent.batches} call(s) via {sent.via}, "
+                f"parked {sent.parked}, deferred {sent.deferred}"
+            )
+        console.print(line)
     console.print(f"API calls in this cycle: [bold]{report.api_calls}[/]")
 
 
@@ -83,7 +95,12 @@ def run_demo(st: State, *, keep: bool) -> None:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    metadata = [base.config_dir / "salesforce"]
+    # The org gets exactly what an admin deploys: the pulled custom fields
+    # shipped in config/salesforce and the pushed ones exported from
+    # mappings/push.yaml.
+    exported = workdir / "push-metadata"
+    export_metadata(load_push_mapping(base.mappings_dir / "push.yaml"), exported)
+    metadata = [base.config_dir / "salesforce", exported]
     today = datetime.now(UTC).date()
     with LocalOrg.start(metadata_dirs=metadata) as org:
         data = make_demo_org(today=today)

@@ -125,6 +125,9 @@ def bulk_query(
         )
         stats.pages += 1
         reply.raw.decode_content = True
+        # urllib3 closes its stream at the end of the body, which the text
+        # wrapper would then try to read again; the reply is closed below.
+        reply.raw.auto_close = False
         text = io.TextIOWrapper(reply.raw, encoding="utf-8", newline="")
         try:
             reader = csv.DictReader(_lines_without_nul(text, stats))

@@ -18,16 +18,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def org_metadata_dirs(tmp: Path) -> list[Path]:
     """What an admin deploys: the pulled custom fields and the pushed ones."""
-    dirs = [ROOT / "config" / "salesforce"]
-    try:
-        from sfsync.push.metadata import export_metadata
-    except ImportError:  # TEMPORARY until push lands
-        return dirs
+    from sfsync.push.mapping import load_push_mapping  # noqa: PLC0415
+    from sfsync.push.metadata import export_metadata  # noqa: PLC0415
 
     exported = tmp / "push-metadata"
-    export_metadata(ROOT / "mappings" / "push.yaml", exported)
-    dirs.append(exported)
-    return dirs
+    export_metadata(load_push_mapping(ROOT / "mappings" / "push.yaml"), exported)
+    return [ROOT / "config" / "salesforce", exported]
 
 
 @pytest.fixture(scope="session")

@@ -271,7 +271,7 @@ def test_large_pull_switches_to_bulk_and_streams(
     org: LocalOrg, make_app: Callable[..., App], pull_only_mappings: Path
 ) -> None:
     _, opp_ids = seed(org, opportunities=3000)
-    org.update("Opportunity", opp_ids[7], {"Description": "Kickoff\x00 done"})
+    org.update("Opportunity", opp_ids[7], {"Name": "Kickoff\x00 done"})
     app = make_app(
         org,
         mappings_dir=pull_only_mappings,
@@ -285,3 +285,79 @@ def test_large_pull_switches_to_bulk_and_streams(
     assert opportunities.via == "bulk"
     assert opportunities.read == 3000
     assert set(mirror(app)) == set(opp_ids)
+    assert mirror(app)[opp_ids[7]][0] == "Kickoff done"
+    assert opportunities.repairs.nul_bytes_removed == 1
+
+
+def test_twenty_thousand_records_sharing_one_stamp_arrive_exactly_once(
+    org: LocalOrg, app: App
+) -> None:
+    """Case SC-02: a mass update gives 20,000 records one SystemModstamp."""
+    stamp = wire_datetime(BASE)
+    org.load_records(
+        "Opportunity",
+        [
+            {
+                "Name": f"Mass {i}",
+                "StageName": "Prospecting",
+                "CloseDate": "2025-09-30",
+                "SystemModstamp": stamp,
+            }
+            for i in range(20_000)
+        ],
+    )
+    org.reset_stats()
+
+    results = run_pull(app)
+
+    opportunities = next(r for r in results if r.sobject == "Opportunity")
+    assert opportunities.read == 20_000
+    assert opportunities.written == 20_000
+    assert len(mirror(app)) == 20_000
+    assert org.stats()["by_category"].get("query_more", 0) + 2 <= org.stats()["total"]
+
+
+def test_change_to_system_modstamp_alone_is_pulled(org: LocalOrg, app: App) -> None:
+    """Case SC-08: a system change moves SystemModstamp, not LastModifiedDate."""
+    _, opp_ids = seed(org)
+    run_pull(app)
+    before = org.get("Opportunity", opp_ids[0])
+    assert before is not None
+
+    org.update(
+        "Opportunity",
+        opp_ids[0],
+        {
+            "StageName": "Qualification",
+            "LastModifiedDate": before["LastModifiedDate"],
+            "SystemModstamp": wire_datetime(datetime.now(UTC)),
+        },
+    )
+    results = run_pull(app)
+
+    assert next(r for r in results if r.sobject == "Opportunity").written == 1
+    assert mirror(app)[opp_ids[0]][2] == "Qualification"
+
+
+def test_field_hidden_from_the_integration_user_keeps_its_stored_value(
+    org: LocalOrg,
+    make_app: Callable[..., App],
+    pull_only_mappings: Path,
+    tmp_path: Path,
+) -> None:
+    """Case SC-12: an optional field that is not selected is never written as null."""
+    account_ids, opp_ids = seed(org)
+    org.update("Opportunity", opp_ids[0], {"Target_Go_Live__c": "2026-02-27"})
+    url = f"sqlite:///{tmp_path / 'hidden.db'}"
+    run_pull(make_app(org, mappings_dir=pull_only_mappings, database_url=url))
+    org.hide_field("Opportunity", "Target_Go_Live__c")
+    org.update("Opportunity", opp_ids[0], {"StageName": "Qualification"})
+
+    later = make_app(org, mappings_dir=pull_only_mappings, database_url=url)
+    run_pull(later)
+
+    with later.store.session() as session:
+        stored = session.get(Opportunity, opp_ids[0])
+    assert stored is not None
+    assert stored.stage_name == "Qualification"
+    assert str(stored.target_go_live) == "2026-02-27"

@@ -1,0 +1,129 @@
+"""Commands for the push: plan, run, the outbox, and the pushed fields' metadata."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sfsync.cli.context import Format, console, emit_json, state
+from sfsync.push.job import plan_push, push_mapping, run_push
+from sfsync.push.metadata import export_metadata
+from sfsync.push.outbox import OPEN_STATUSES, list_rows, requeue_parked
+
+__all__ = ["register"]
+
+push_app = typer.Typer(
+    help="Write onboarding status and health to Salesforce.", no_args_is_help=True
+)
+metadata_app = typer.Typer(help="Salesforce field metadata.", no_args_is_help=True)
+
+
+@push_app.command("plan")
+def push_plan(
+    ctx: typer.Context,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Show the field changes a push would write, without calling Salesforce."""
+    changes = plan_push(state(ctx).app)
+    if fmt is Format.json:
+        emit_json(
+            [
+                {
+                    "sobject": c.sobject,
+                    "id": c.record_id,
+                    "fields": c.fields,
+                    "previous": c.previous,
+                }
+                for c in changes
+            ]
+        )
+        return
+    table = Table("object", "record", "field", "Salesforce holds", "will hold")
+    for change in changes:
+        for name, value in change.fields.items():
+            table.add_row(
+                change.sobject,
+                change.record_id,
+                name,
+                str(change.previous.get(name)),
+                str(value),
+            )
+    console.print(table)
+    console.print(f"{len(changes)} records to update")
+
+
+@push_app.command("run")
+def push_run(ctx: typer.Context) -> None:
+    """Queue what changed and send it; exits non-zero when a record was refused."""
+    report = run_push(state(ctx).app)
+    sent = report.send
+    console.print(
+        f"changes: {len(report.changes)}  sent: {sent.sent if sent else 0}  "
+        f"parked: {sent.parked if sent else 0}  "
+        f"deferred: {sent.deferred if sent else 0}  API calls: {report.api_calls}"
+    )
+    if sent and (sent.parked or sent.deferred):
+        console.print("see them with [bold]sfsync push outbox[/]")
+        raise typer.Exit(1)
+
+
+@push_app.command("outbox")
+def push_outbox(
+    ctx: typer.Context,
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="pending, parked, sent or superseded."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 100,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """List outbox rows: by default those still open (pending and parked)."""
+    rows = list_rows(
+        state(ctx).app.store, statuses=tuple(status or OPEN_STATUSES), limit=limit
+    )
+    if fmt is Format.json:
+        emit_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = Table("id", "object", "record", "status", "attempts", "fields", "error")
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.sobject,
+            row.record_id,
+            row.status,
+            str(row.attempts),
+            ", ".join(row.fields),
+            f"{row.error_code}: {row.error}" if row.error_code else "",
+        )
+    console.print(table)
+
+
+@push_app.command("retry")
+def push_retry(
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument(help="Row ids; none: all.")] = None,
+) -> None:
+    """Put parked rows back in the queue, after fixing what refused them."""
+    count = requeue_parked(state(ctx).app.store, ids=ids or (), now=datetime.now(UTC))
+    console.print(f"{count} parked rows queued again; `sfsync push run` sends them")
+
+
+@metadata_app.command("export")
+def metadata_export(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="SFDX source folder to write.")],
+) -> None:
+    """Write the pushed fields as SFDX field metadata, ready to deploy."""
+    written = export_metadata(push_mapping(state(ctx).app), directory)
+    for path in written:
+        console.print(str(path))
+    console.print(f"{len(written)} field files written under {directory}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(push_app, name="push")
+    app.add_typer(metadata_app, name="metadata")
