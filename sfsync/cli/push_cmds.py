@@ -1,4 +1,4 @@
-"""Commands for the push: plan, run, the outbox, and the pushed fields' metadata."""
+"""Commands for the push, its outbox, and the pushed fields' metadata."""
 
 from __future__ import annotations
 
@@ -16,18 +16,13 @@ from sfsync.push.outbox import OPEN_STATUSES, list_rows, requeue_parked
 
 __all__ = ["register"]
 
-push_app = typer.Typer(
-    help="Write onboarding status and health to Salesforce.", no_args_is_help=True
+outbox_app = typer.Typer(
+    help="Pending and parked writes to Salesforce.", invoke_without_command=True
 )
 metadata_app = typer.Typer(help="Salesforce field metadata.", no_args_is_help=True)
 
 
-@push_app.command("plan")
-def push_plan(
-    ctx: typer.Context,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
-) -> None:
-    """Show the field changes a push would write, without calling Salesforce."""
+def _show_plan(ctx: typer.Context, fmt: Format) -> None:
     changes = plan_push(state(ctx).app)
     if fmt is Format.json:
         emit_json(
@@ -56,9 +51,24 @@ def push_plan(
     console.print(f"{len(changes)} records to update")
 
 
-@push_app.command("run")
-def push_run(ctx: typer.Context) -> None:
-    """Queue what changed and send it; exits non-zero when a record was refused."""
+def push(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print each record's field changes, old and new; write nothing.",
+        ),
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Write changed status and health fields to Salesforce.
+
+    Exits non-zero when a record was refused (parked) or deferred.
+    """
+    if dry_run:
+        _show_plan(ctx, fmt)
+        return
     report = run_push(state(ctx).app)
     sent = report.send
     console.print(
@@ -67,12 +77,12 @@ def push_run(ctx: typer.Context) -> None:
         f"deferred: {sent.deferred if sent else 0}  API calls: {report.api_calls}"
     )
     if sent and (sent.parked or sent.deferred):
-        console.print("see them with [bold]sfsync push outbox[/]")
+        console.print("see them with [bold]sfsync outbox[/]")
         raise typer.Exit(1)
 
 
-@push_app.command("outbox")
-def push_outbox(
+@outbox_app.callback()
+def outbox(
     ctx: typer.Context,
     status: Annotated[
         list[str] | None,
@@ -82,6 +92,8 @@ def push_outbox(
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """List outbox rows: by default those still open (pending and parked)."""
+    if ctx.invoked_subcommand is not None:
+        return
     rows = list_rows(
         state(ctx).app.store, statuses=tuple(status or OPEN_STATUSES), limit=limit
     )
@@ -102,14 +114,14 @@ def push_outbox(
     console.print(table)
 
 
-@push_app.command("retry")
-def push_retry(
+@outbox_app.command("retry")
+def outbox_retry(
     ctx: typer.Context,
     ids: Annotated[list[int] | None, typer.Argument(help="Row ids; none: all.")] = None,
 ) -> None:
     """Put parked rows back in the queue, after fixing what refused them."""
     count = requeue_parked(state(ctx).app.store, ids=ids or (), now=datetime.now(UTC))
-    console.print(f"{count} parked rows queued again; `sfsync push run` sends them")
+    console.print(f"{count} parked rows queued again; `sfsync push` sends them")
 
 
 @metadata_app.command("export")
@@ -125,5 +137,6 @@ def metadata_export(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(push_app, name="push")
+    app.command()(push)
+    app.add_typer(outbox_app, name="outbox")
     app.add_typer(metadata_app, name="metadata")

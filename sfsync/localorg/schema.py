@@ -215,11 +215,21 @@ class Schema:
             obj = self._require(obj_name)
             obj.add_field(definition)
             added.append(f"{obj.name}.{definition.name}")
+        granted: dict[tuple[str, str], tuple[bool, bool]] = {}
         for path in sorted(root.rglob("*.permissionset-meta.xml")):
-            self._apply_permission_set(path)
+            self._collect_permissions(path, granted)
+        # The integration user holds every permission set deployed with the
+        # org; as in Salesforce, the most permissive grant of a field wins.
+        for (obj_name, field_name), (readable, editable) in granted.items():
+            if not readable:
+                self.hide_field(obj_name, field_name)
+            elif not editable:
+                self.set_read_only(obj_name, field_name)
         return added
 
-    def _apply_permission_set(self, path: Path) -> None:
+    def _collect_permissions(
+        self, path: Path, granted: dict[tuple[str, str], tuple[bool, bool]]
+    ) -> None:
         tree = ET.parse(path)  # noqa: S314 - local metadata files the operator supplies
         for node in tree.getroot().iter(f"{_MD}fieldPermissions"):
             qualified = _text(node, "field") or ""
@@ -229,10 +239,11 @@ class Schema:
             obj = self.object(obj_name)
             if obj is None or obj.field(field_name) is None:
                 continue
-            if _text(node, "readable") == "false":
-                self.hide_field(obj.name, field_name)
-            elif _text(node, "editable") == "false":
-                self.set_read_only(obj.name, field_name)
+            key = (obj.name, field_name)
+            readable = _text(node, "readable") != "false"
+            editable = _text(node, "editable") == "true"
+            before = granted.get(key, (False, False))
+            granted[key] = (before[0] or readable, before[1] or editable)
 
 
 def _text(node: ET.Element, tag: str) -> str | None:

@@ -1,0 +1,1 @@
+"""The scheduled jobs of `sfsync run`, one module each: when, under which lock, what."""

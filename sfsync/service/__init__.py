@@ -1,0 +1,1 @@
+"""Running sfsync as a service: job locks, the scheduler, metrics and status."""

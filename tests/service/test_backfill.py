@@ -1,0 +1,201 @@
+"""Backfill: a dry run writes nothing anywhere; a killed run resumes to the same end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from sfsync.backfill import BackfillRange, backfill, checkpoint_path
+from sfsync.localorg import LocalOrg
+from sfsync.store.db import open_store
+from sfsync.store.models import (
+    Account,
+    KpiSnapshot,
+    Opportunity,
+    OutboxRow,
+    Project,
+    ProjectTask,
+    SyncRun,
+)
+from tests.service.conftest import ROOT, app_for, subprocess_env
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+RANGE = ["--close-from", "2023-01-01", "--close-to", "2023-12-31"]
+
+
+def _seed(org: LocalOrg, count: int) -> None:
+    accounts = org.load_records(
+        "Account",
+        [{"Name": f"Customer {a}", "NumberOfEmployees": 200} for a in range(20)],
+    )
+    opportunities: list[dict[str, Any]] = []
+    for n in range(count):
+        won = n % 4 != 0
+        opportunities.append(
+            {
+                "Name": f"Deal {n}",
+                "AccountId": accounts[n % len(accounts)],
+                "StageName": "Closed Won" if won else "Prospecting",
+                "IsWon": won,
+                "IsClosed": won,
+                "CloseDate": f"2023-{n % 12 + 1:02d}-{n % 27 + 1:02d}",
+                "Amount": 50000,
+                "Type": "New Customer",
+            }
+        )
+    org.load_records("Opportunity", opportunities)
+
+
+def _spec() -> BackfillRange:
+    from datetime import date
+
+    return BackfillRange(close_from=date(2023, 1, 1), close_to=date(2023, 12, 31))
+
+
+def _table_counts(url: str) -> dict[str, int]:
+    store = open_store(url, migrate=False)
+    try:
+        with store.session() as session:
+            return {
+                model.__name__: int(
+                    session.execute(select(func.count()).select_from(model)).scalar()
+                )
+                for model in (
+                    Account,
+                    Opportunity,
+                    Project,
+                    ProjectTask,
+                    KpiSnapshot,
+                    OutboxRow,
+                    SyncRun,
+                )
+            }
+    finally:
+        store.dispose()
+
+
+def _state(url: str) -> dict[str, Any]:
+    store = open_store(url, migrate=False)
+    try:
+        with store.session() as session:
+            projects = sorted(
+                (p.opportunity_id, p.playbook_key, str(p.handoff_date), p.status)
+                for p in session.execute(select(Project)).scalars()
+            )
+            opportunities = sorted(session.execute(select(Opportunity.id)).scalars())
+            tasks = session.execute(
+                select(func.count()).select_from(ProjectTask)
+            ).scalar()
+        return {"projects": projects, "opportunities": opportunities, "tasks": tasks}
+    finally:
+        store.dispose()
+
+
+def _dry_run_writes_nothing(org: LocalOrg, tmp_path: Path, count: int) -> None:
+    _seed(org, count)
+    url = f"sqlite:///{tmp_path / 'dry.db'}"
+    open_store(url).dispose()
+    app = app_for(org, url, state_dir=tmp_path / "state")
+    before = _table_counts(url)
+    org.reset_stats()
+
+    result = backfill(app, _spec(), dry_run=True)
+
+    stats = org.stats()
+    assert stats["writes"] == 0
+    assert set(stats["by_method"]) == {"GET"}
+    assert _table_counts(url) == before
+    assert not (tmp_path / "state").exists()
+    assert result.processed == count
+    assert result.expected == count
+    assert result.created == sum(1 for n in range(count) if n % 4 != 0)
+    assert result.ok
+
+
+def test_a_dry_run_backfill_makes_no_write_call_and_no_local_write(
+    org: LocalOrg, tmp_path: Path
+) -> None:
+    """Case SC-07: the run ends by comparing its count with SELECT COUNT()."""
+    _dry_run_writes_nothing(org, tmp_path, 2000)
+
+
+@pytest.mark.slow
+def test_a_dry_run_backfill_of_20000_opportunities_writes_nothing(
+    org: LocalOrg, tmp_path: Path
+) -> None:
+    _dry_run_writes_nothing(org, tmp_path, 20000)
+
+
+def _backfill_cli(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sfsync", "backfill", *RANGE, *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _killed_then_resumed_matches_an_uninterrupted_run(
+    org: LocalOrg, tmp_path: Path, count: int, batch: int
+) -> None:
+    _seed(org, count)
+    straight_url = f"sqlite:///{tmp_path / 'straight.db'}"
+    killed_url = f"sqlite:///{tmp_path / 'killed.db'}"
+    state_dir = tmp_path / "state"
+    straight = backfill(
+        app_for(org, straight_url, state_dir=tmp_path / "other"),
+        _spec(),
+        batch_size=batch,
+    )
+    env = subprocess_env(org, killed_url, state_dir)
+    checkpoint = checkpoint_path(state_dir, _spec())
+    org.set_latency(40)
+
+    first = _backfill_cli(env, "--batch-size", str(batch))
+    deadline = time.monotonic() + 120
+    done = 0
+    while time.monotonic() < deadline and first.poll() is None:
+        if checkpoint.exists():
+            done = json.loads(checkpoint.read_text())["done"]
+            if done >= count * 0.3:
+                break
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    org.set_latency(0)
+    mode = os.stat(checkpoint).st_mode & 0o777
+    resumed = _backfill_cli(env, "--batch-size", str(batch), "--resume")
+    _out, err = resumed.communicate(timeout=600)
+
+    assert first.returncode == -signal.SIGKILL
+    assert 0 < done < count
+    assert mode == 0o600
+    assert resumed.returncode == 0, err.decode()[-3000:]
+    assert straight.ok
+    assert straight.expected == count
+    assert _state(killed_url) == _state(straight_url)
+    assert not checkpoint.exists()
+
+
+def test_a_backfill_killed_halfway_resumes_to_the_same_state_as_one_run(
+    org: LocalOrg, tmp_path: Path
+) -> None:
+    _killed_then_resumed_matches_an_uninterrupted_run(org, tmp_path, 2000, 100)
+
+
+@pytest.mark.slow
+def test_a_20000_opportunity_backfill_killed_halfway_resumes_to_the_same_state(
+    org: LocalOrg, tmp_path: Path
+) -> None:
+    _killed_then_resumed_matches_an_uninterrupted_run(org, tmp_path, 20000, 1000)

@@ -1,0 +1,60 @@
+"""Reconciliation of the mirror: hard deletes and drift found, counted and repaired."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sfsync.cycle import run_pull
+from sfsync.localorg import LocalOrg
+from sfsync.reconcile import reconcile
+from sfsync.store.models import Account, Opportunity
+from tests.service.conftest import app_for, won_deal
+
+
+def test_reconcile_marks_hard_deleted_records_and_repulls_drifted_ones(
+    org: LocalOrg, tmp_path: Path
+) -> None:
+    """Cases SC-09 (hard deletes) and SC-10 (drift)."""
+    account = org.insert("Account", {"Name": "Customer", "NumberOfEmployees": 200})
+    gone = org.insert("Opportunity", won_deal(account, 1))
+    drifted = org.insert("Opportunity", won_deal(account, 2))
+    app = app_for(org, f"sqlite:///{tmp_path / 'r.db'}")
+    run_pull(app)
+    org.hard_delete("Opportunity", gone)
+    org.update("Opportunity", drifted, {"Name": "Renamed behind the watermark"})
+    with app.store.transaction() as session:
+        # The local copy keeps its old version, as after a missed change.
+        row = session.get(Opportunity, drifted)
+        assert row is not None
+        row.system_modstamp = datetime(2020, 1, 1, tzinfo=UTC)
+        session.add(row)
+
+    report = reconcile(app)
+
+    by_object = {m.sobject: m for m in report.mirror}
+    assert by_object["Opportunity"].missing_in_salesforce == [gone]
+    assert by_object["Opportunity"].drifted == [drifted]
+    assert by_object["Account"].missing_in_salesforce == []
+    with app.store.session() as session:
+        assert session.get(Opportunity, gone).is_deleted  # type: ignore[union-attr]
+        fresh = session.get(Opportunity, drifted)
+        assert fresh is not None
+        assert fresh.name == "Renamed behind the watermark"
+        assert not session.get(Account, account).is_deleted  # type: ignore[union-attr]
+    assert report.pushed_note is None or "not compared" in report.pushed_note
+
+
+def test_a_second_reconcile_finds_nothing(org: LocalOrg, tmp_path: Path) -> None:
+    account = org.insert("Account", {"Name": "Customer", "NumberOfEmployees": 200})
+    org.insert("Opportunity", won_deal(account, 1))
+    app = app_for(org, f"sqlite:///{tmp_path / 'r.db'}")
+    run_pull(app)
+    reconcile(app)
+
+    report = reconcile(app)
+
+    assert all(
+        not (m.missing_in_salesforce or m.drifted or m.missing_locally)
+        for m in report.mirror
+    )
