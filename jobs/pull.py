@@ -19,7 +19,7 @@ SYNC_LOCK = "sync"
 
 
 def run(context: JobContext) -> Any:
-    return run_cycle(context.app, today=context.today)
+    return run_cycle(context.app, today=context.today, stop=context.stop)
 
 
 JOB = JobSpec(

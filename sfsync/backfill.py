@@ -31,7 +31,7 @@ from sfsync.errors import InputError, LimitReachedError
 from sfsync.handoff import HandoffConfig, handoff, sf_view
 from sfsync.logs import get_logger
 from sfsync.mapping import ConversionStats, parse_sf_datetime
-from sfsync.pull import PullPlan, _row_for, upsert_rows
+from sfsync.pull import PullPlan, row_for, upsert_rows
 from sfsync.runs import recorded_run
 from sfsync.salesforce.soql import literal
 from sfsync.salesforce.soql import select as soql_select
@@ -275,9 +275,9 @@ class _Backfill:
     def batch(self, records: list[dict[str, Any]]) -> list[Action]:
         account_ids = [r["AccountId"] for r in records if r.get("AccountId")]
         accounts = self.accounts(account_ids)
-        opp_rows = [_row_for(self.opp_plan, r, self.repairs, self.now) for r in records]
+        opp_rows = [row_for(self.opp_plan, r, self.repairs, self.now) for r in records]
         account_rows = [
-            _row_for(self.account_plan, r, self.repairs, self.now) for r in accounts
+            row_for(self.account_plan, r, self.repairs, self.now) for r in accounts
         ]
         if self.dry_run:
             return self.plan_only(opp_rows, account_rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -40,14 +41,29 @@ def run_pull(app: App) -> list[PullResult]:
     return results
 
 
-def run_cycle(app: App, *, today: date | None = None) -> CycleReport:
-    """Run every step once, in order; a step's failure stops the ones after it."""
+def run_cycle(
+    app: App, *, today: date | None = None, stop: threading.Event | None = None
+) -> CycleReport:
+    """Run every step once, in order; a step's failure stops the ones after it.
+
+    ``stop`` is checked between steps: a shutdown lets the step in flight
+    finish and commit, and leaves the rest to the next cycle.
+    """
     today = today or datetime.now(UTC).date()
     report = CycleReport()
     calls_before = app.client.calls
     app.plans()
+
+    def stopping(step: str) -> bool:
+        if stop is not None and stop.is_set():
+            log.info("cycle_stopped", before=step)
+            return True
+        return False
+
     report.pulls = run_pull(app)
-    report.handoff = run_handoff(app, today=today)
-    report.push = run_push(app, today=today)
+    if not stopping("handoff"):
+        report.handoff = run_handoff(app, today=today)
+    if not stopping("push"):
+        report.push = run_push(app, today=today)
     report.api_calls = app.client.calls - calls_before
     return report

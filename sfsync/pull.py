@@ -67,18 +67,18 @@ class PullResult:
     repairs: ConversionStats = field(default_factory=ConversionStats)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
 
 
-def _row_for(
+def row_for(
     plan: PullPlan, record: dict[str, Any], stats: ConversionStats, pulled_at: datetime
 ) -> dict[str, Any]:
     row = plan.mapping.convert(record, stats=stats, skip=plan.skip)
     extra = {
-        k.removeprefix("extra."): _jsonable(row.pop(k))
+        k.removeprefix("extra."): jsonable(row.pop(k))
         for k in list(row)
         if k.startswith("extra.")
     }
@@ -87,7 +87,7 @@ def _row_for(
             extra[key] = value.isoformat()
     row["extra"] = extra
     row["sf_pushed"] = {
-        f: _jsonable(record.get(f) if record.get(f) != "" else None)
+        f: jsonable(record.get(f) if record.get(f) != "" else None)
         for f in plan.pushed_fields
     }
     row["pulled_at"] = pulled_at
@@ -185,7 +185,7 @@ class _Puller:
         )
 
     def store_chunk(self, records: list[dict[str, Any]], *, advance: bool) -> None:
-        rows = [_row_for(self.plan, r, self.result.repairs, self.now) for r in records]
+        rows = [row_for(self.plan, r, self.result.repairs, self.now) for r in records]
         with self.store.transaction() as session:
             changed = _changed(session, self.table, rows)
             upsert_rows(session, self.table, changed)

@@ -11,8 +11,6 @@ difference; with ``fix`` the differences are queued in the outbox.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,11 +19,12 @@ from sqlalchemy import Table, select, update
 
 from sfsync.logs import get_logger
 from sfsync.mapping import ConversionStats, parse_sf_datetime
-from sfsync.pull import PullPlan, _row_for, upsert_rows
+from sfsync.pull import PullPlan, row_for, upsert_rows
+from sfsync.push.job import plan_push
+from sfsync.push.outbox import queue_changes
 from sfsync.runs import recorded_run
 from sfsync.salesforce.soql import literal
 from sfsync.salesforce.soql import select as soql_select
-from sfsync.store.models import OutboxRow
 
 __all__ = [
     "FieldDifference",
@@ -163,7 +162,7 @@ def _repair(
     refetch = report.drifted + report.missing_locally
     if refetch:
         records = _refetch(app, plan, refetch)
-        rows = [_row_for(plan, r, stats, now) for r in records]
+        rows = [row_for(plan, r, stats, now) for r in records]
         with app.store.transaction() as session:
             upsert_rows(session, table, rows)
     report.repaired = True
@@ -189,69 +188,12 @@ def reconcile_pushed(
     differences, how many records were queued (with ``fix``), and a note when
     the comparison could not be made.
     """
-    try:
-        module = importlib.import_module("sfsync.push.job")
-        plan_push = module.plan_push
-    except (ImportError, AttributeError):
-        plan_push = None
-    if plan_push is None or "refresh_from_salesforce" not in (
-        inspect.signature(plan_push).parameters
-    ):
-        # Without a refresh the plan compares with the values last pulled,
-        # which is what the cycle already does: not a reconciliation.
-        return (
-            [],
-            0,
-            (
-                "pushed fields not compared: this version's push plan cannot re-read "
-                "the pushed fields from Salesforce "
-                "(plan_push(refresh_from_salesforce=))"
-            ),
-        )
-    changes = list(plan_push(app, today=today, refresh_from_salesforce=True))
+    changes = plan_push(app, today=today, refresh_from_salesforce=True)
     differences = [d for change in changes for d in _differences(change)]
-    queued = _queue(app, changes) if fix else 0
+    queued = (
+        queue_changes(app.store, changes, now=datetime.now(UTC)).queued if fix else 0
+    )
     return differences, queued, None
-
-
-def _queue(app: Any, changes: list[Any]) -> int:
-    """Put each change in the outbox, merged into the record's pending row if any."""
-    now = datetime.now(UTC)
-    queued = 0
-    with app.store.transaction() as session:
-        for change in changes:
-            fields = dict(getattr(change, "fields", None) or {})
-            if not fields:
-                continue
-            sobject = str(change.sobject)
-            record_id = str(change.record_id)
-            pending = session.execute(
-                select(OutboxRow).where(
-                    OutboxRow.sobject == sobject,  # type: ignore[arg-type]
-                    OutboxRow.record_id == record_id,  # type: ignore[arg-type]
-                    OutboxRow.status == "pending",  # type: ignore[arg-type]
-                )
-            ).scalar_one_or_none()
-            if pending is not None:
-                pending.fields = {**pending.fields, **fields}
-                pending.updated_at = now
-                session.add(pending)
-            else:
-                session.add(
-                    OutboxRow(
-                        sobject=sobject,
-                        record_id=record_id,
-                        group_key=getattr(change, "group_key", None),
-                        fields=fields,
-                        previous=dict(getattr(change, "previous", None) or {}),
-                        status="pending",
-                        created_at=now,
-                        updated_at=now,
-                        next_attempt_at=now,
-                    )
-                )
-            queued += 1
-    return queued
 
 
 def reconcile(

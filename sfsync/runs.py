@@ -70,6 +70,9 @@ def recorded_run(
             raise
         finally:
             stats.api_calls = getattr(calls, "calls", 0) - calls_before
+            usage = getattr(calls, "usage", None)
+            if usage is not None:
+                stats.details["api_usage"] = {"used": usage.used, "limit": usage.limit}
             seconds = (utcnow() - started).total_seconds()
             if not dry_run:
                 with store.transaction() as session:

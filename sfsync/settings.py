@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     retry_max_wait_s: float = Field(default=30.0, ge=0)
 
     holiday_country: str = "US"
+    # Job name -> schedule ("every 5m", "cron 15 0 * * *", "off"); the jobs'
+    # own defaults apply to the jobs not named here.
+    schedule: dict[str, str] = Field(default_factory=dict)
 
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"

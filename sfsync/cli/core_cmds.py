@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from sfsync.cli.context import Format, console, emit_json, state
 from sfsync.cycle import run_cycle
 from sfsync.runs import last_runs
-from sfsync.store.models import Account, Opportunity, SyncState
+from sfsync.store.models import Account, Opportunity, Project, SyncState
 
 config_app = typer.Typer(help="Inspect settings.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the local database.", no_args_is_help=True)
@@ -78,7 +78,9 @@ def status(
     ctx: typer.Context,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
-    """Show the last runs, watermarks and record counts."""
+    """Show jobs, the outbox, watermarks, record counts and the last runs."""
+    from sfsync.service.status import service_status
+
     app = state(ctx).app
     with app.store.session() as session:
         watermarks = list(session.exec(select(SyncState)))
@@ -87,17 +89,43 @@ def status(
             "opportunities": session.exec(
                 select(func.count()).select_from(Opportunity)
             ).one(),
+            "projects": session.exec(select(func.count()).select_from(Project)).one(),
         }
+    service = service_status(app.store)
     runs = last_runs(app.store, limit=10)
-    if fmt is Format.json:
+    if fmt is not Format.table:
         emit_json(
             {
+                "service": service,
                 "counts": counts,
                 "watermarks": {w.sobject: w.watermark for w in watermarks},
                 "runs": [r.model_dump() for r in runs],
             }
         )
         return
+    jobs = Table(
+        "job",
+        "last success",
+        "seconds since",
+        "last failure",
+        "last outcome",
+        title="jobs",
+    )
+    for name, job in sorted(service["jobs"].items()):
+        last = job.get("last_run") or {}
+        jobs.add_row(
+            name,
+            str(job["last_success"])[:19],
+            str(job["seconds_since_success"]),
+            str(job["last_failure"])[:19],
+            str(last.get("outcome")),
+        )
+    console.print(jobs)
+    outbox = service["outbox"]
+    console.print(
+        f"outbox: {outbox['pending']} pending, {outbox['parked']} parked"
+        + (" (see `sfsync outbox`)" if outbox["parked"] else "")
+    )
     table = Table("object", "watermark", "floor", title="watermarks")
     for w in watermarks:
         table.add_row(w.sobject, str(w.watermark), str(w.floor))
@@ -123,6 +151,13 @@ def status(
             str(r.api_calls),
         )
     console.print(runs_table)
+    usage = next(
+        (r.details.get("api_usage") for r in runs if r.details.get("api_usage")), None
+    )
+    if usage:
+        console.print(
+            f"org API usage at the last run: {usage['used']} of {usage['limit']}"
+        )
     console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
 
 

@@ -54,7 +54,10 @@ def run(
 
     st = state(ctx)
     app = st.app
-    overrides, source = schedule_overrides(st.settings.config_dir)
+    file_overrides, source = schedule_overrides(st.settings.config_dir)
+    # SFSYNC_SCHEDULE and the [schedule] table of sfsync.toml come through the
+    # settings; a schedule.toml beside it is read as well.
+    overrides = {**file_overrides, **st.settings.schedule}
     specs = load_job_specs(jobs_dir or _jobs_dir())
     metrics = ServiceMetrics(app.store, client=app.client)
     service = Service(

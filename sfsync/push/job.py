@@ -9,9 +9,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlmodel import select
+
 from sfsync.app import App
 from sfsync.errors import ConfigError
 from sfsync.logs import get_logger
+from sfsync.pull import jsonable
 from sfsync.push.desired import desired_records, load_push_inputs
 from sfsync.push.diff import Change, diff_records
 from sfsync.push.mapping import PushMapping, check_push_describe, load_push_mapping
@@ -25,6 +28,9 @@ from sfsync.push.outbox import (
 from sfsync.push.send import SendReport, send_rows
 from sfsync.runs import recorded_run
 from sfsync.salesforce.client import SalesforceClient
+from sfsync.salesforce.soql import literal
+from sfsync.salesforce.soql import select as soql_select
+from sfsync.store.models import Account, Opportunity, Project
 
 __all__ = ["PushReport", "plan_push", "push_mapping", "run_push"]
 
@@ -72,9 +78,61 @@ def push_mapping(app: App) -> PushMapping:
     return load_push_mapping(path)
 
 
-def plan_push(app: App, mapping: PushMapping | None = None) -> list[Change]:
-    """The field changes a push would write now, from the local store alone."""
+REFRESH_CHUNK = 200
+
+
+def refresh_pushed(app: App, mapping: PushMapping) -> int:
+    """Re-read the pushed fields of every record that has a project from Salesforce.
+
+    Queries of up to 200 Ids each (the IN list keeps the URL far below
+    Salesforce's limit); the values land in ``sf_pushed`` as a pull would put
+    them. Returns how many records were read.
+    """
+    tables = {"Opportunity": Opportunity, "Account": Account}
+    read = 0
+    with app.store.session() as session:
+        opportunity_ids = list(session.exec(select(Project.opportunity_id)))
+        account_ids = sorted({a for a in session.exec(select(Project.account_id)) if a})
+    wanted = {"Opportunity": opportunity_ids, "Account": account_ids}
+    for sobject, fields in mapping.objects.items():
+        names = [f.name for f in fields]
+        ids = wanted.get(sobject, [])
+        for first in range(0, len(ids), REFRESH_CHUNK):
+            chunk = ids[first : first + REFRESH_CHUNK]
+            soql = soql_select(sobject, ["Id", *names], where=f"Id IN {literal(chunk)}")
+            held: dict[str, dict[str, Any]] = {}
+            for page in app.client.query_pages(soql, operation=f"refresh {sobject}"):
+                for record in page.records:
+                    held[str(record["Id"])] = {
+                        n: jsonable(record.get(n)) for n in names
+                    }
+            with app.store.transaction() as session:
+                for record_id, values in held.items():
+                    row = session.get(tables[sobject], record_id)
+                    if row is not None:
+                        row.sf_pushed = {**(row.sf_pushed or {}), **values}
+                        session.add(row)
+            read += len(held)
+    return read
+
+
+def plan_push(
+    app: App,
+    mapping: PushMapping | None = None,
+    *,
+    today: date | None = None,
+    refresh_from_salesforce: bool = False,
+) -> list[Change]:
+    """The field changes a push would write now.
+
+    From the local store alone, or, with ``refresh_from_salesforce``, after
+    re-reading what Salesforce holds in the pushed fields (for reconcile).
+    ``today`` is accepted for symmetry with the other steps; the values come
+    from the latest KPI snapshots, which carry their own day.
+    """
     mapping = mapping or push_mapping(app)
+    if refresh_from_salesforce:
+        refresh_pushed(app, mapping)
     inputs = load_push_inputs(app.store)
     desired = desired_records(mapping, inputs.projects, live=inputs.held)
     return diff_records(mapping, desired, inputs.held)

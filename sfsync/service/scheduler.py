@@ -130,9 +130,8 @@ def schedule_overrides(config_dir: Path) -> tuple[dict[str, str], Path | None]:
     """The ``[schedule]`` table: job name -> schedule, and the file it came from.
 
     Read from ``sfsync.toml`` when it holds the table, else from
-    ``schedule.toml`` beside it. The settings loader does not know the table
-    yet and refuses unknown keys in ``sfsync.toml``, which is why
-    ``schedule.toml`` is read too.
+    ``schedule.toml`` beside it; ``sfsync run`` lays the settings' own
+    ``schedule`` (SFSYNC_SCHEDULE) over it.
     """
     for name in ("sfsync.toml", "schedule.toml"):
         path = config_dir / name
