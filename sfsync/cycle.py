@@ -9,6 +9,7 @@ from typing import Any
 
 from sfsync.app import App
 from sfsync.handoff import HandoffResult, run_handoff
+from sfsync.kpi_job import KpiRunReport, run_kpis
 from sfsync.logs import get_logger
 from sfsync.pull import PullResult, pull_all
 from sfsync.push.job import PushReport, run_push
@@ -25,6 +26,7 @@ class CycleReport:
 
     pulls: list[PullResult] = field(default_factory=list)
     handoff: HandoffResult | None = None
+    kpis: KpiRunReport | None = None
     push: PushReport | None = None
     steps: dict[str, Any] = field(default_factory=dict)
     api_calls: int = 0
@@ -63,6 +65,8 @@ def run_cycle(
     report.pulls = run_pull(app)
     if not stopping("handoff"):
         report.handoff = run_handoff(app, today=today)
+    if not stopping("kpis"):
+        report.kpis = run_kpis(app, today=today)
     if not stopping("push"):
         report.push = run_push(app, today=today)
     report.api_calls = app.client.calls - calls_before
