@@ -28,6 +28,7 @@ from sfsync.kpi import (
 from sfsync.kpi_store import (
     CalendarCache,
     LoadedProject,
+    awaiting_final_snapshot,
     chunked,
     finished_facts,
     finished_project_ids,
@@ -151,6 +152,39 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(statement, rows)
 
 
+def _reported(loaded: LoadedProject, snapshot: KpiSnapshot) -> dict[str, Any]:
+    """Values shown to CRM users beside the KPIs: phase, and percentages."""
+    open_tasks = sorted(
+        (t for t in loaded.facts.tasks if t.status not in {"done", "skipped"}),
+        key=lambda t: (t.planned_start, t.id),
+    )
+    phase = (
+        open_tasks[0].phase_id.replace("_", " ").replace("-", " ")
+        if open_tasks
+        else None
+    )
+    probability = snapshot.probability_on_target
+    facts = loaded.facts
+    live = any(m.kind == "go_live" and m.actual for m in facts.milestones)
+    if facts.status == "on_hold":
+        status = "On Hold"
+    elif facts.status == "done":
+        status = "Complete"
+    elif live:
+        status = "Live"
+    elif any(t.status != "not_started" for t in facts.tasks):
+        status = "In Progress"
+    else:
+        status = "Not Started"
+    return {
+        "onboarding_status": status,
+        "current_phase": phase.capitalize() if phase else "Complete",
+        "probability_on_target_percent": (
+            None if probability is None else round(probability * 100, 1)
+        ),
+    }
+
+
 def _due_for_snapshot(loaded: LoadedProject, cutoff: date) -> bool:
     facts = loaded.facts
     if facts.status != "done":
@@ -203,6 +237,7 @@ def compute_snapshots(
         ids = snapshot_candidate_ids(
             session, today=today, finished_within_days=finished_within_days
         )
+        final_due = awaiting_final_snapshot(session)
     if project_ids is not None:
         wanted = set(project_ids)
         ids = [pid for pid in ids if pid in wanted]
@@ -213,7 +248,7 @@ def compute_snapshots(
             batch = load_projects(session, chunk)
             rows: list[dict[str, Any]] = []
             for project_id, loaded in batch.projects.items():
-                if not _due_for_snapshot(loaded, cutoff):
+                if not (_due_for_snapshot(loaded, cutoff) or project_id in final_due):
                     continue
                 try:
                     snapshot = compute_kpis(
@@ -234,7 +269,7 @@ def compute_snapshots(
                         "computed_at": now,
                         "data_as_of": _data_as_of(pulled, loaded),
                         "health": snapshot.health,
-                        "data": snapshot.to_dict(),
+                        "data": snapshot.to_dict() | _reported(loaded, snapshot),
                     }
                 )
             _upsert(session, rows)

@@ -23,6 +23,7 @@ from sfsync.kpi.facts import (
     TaskStatus,
 )
 from sfsync.logs import get_logger
+from sfsync.store.models import KpiSnapshot as KpiSnapshotRow
 from sfsync.store.models import (
     Opportunity,
     Project,
@@ -66,6 +67,7 @@ _task = ProjectTask.__table__.c  # type: ignore[attr-defined]
 _milestone = ProjectMilestone.__table__.c  # type: ignore[attr-defined]
 _event = ProjectEvent.__table__.c  # type: ignore[attr-defined]
 _opportunity = Opportunity.__table__.c  # type: ignore[attr-defined]
+_snapshot = KpiSnapshotRow.__table__.c  # type: ignore[attr-defined]
 
 # Only what the facts need: the JSON columns (dependencies, checklists) would
 # cost a parse per row for nothing.
@@ -457,17 +459,28 @@ def finished_facts(session: Session, project_ids: Sequence[int]) -> list[Project
 def snapshot_candidate_ids(
     session: Session, *, today: date, finished_within_days: int
 ) -> list[int]:
-    """Ids of open projects and of projects finished in the last N days.
+    """Ids of open projects, of projects finished in the last N days, and of
+    finished projects that have no snapshot computed as finished yet.
 
     "Finished in the last N days" is approximated here by a recent go-live
     date or a recently ended task; the job checks the exact go-live date once
-    the facts are loaded.
+    the facts are loaded. The last group covers work recorded late (a
+    project closed today with dates months back): its final snapshot must
+    still replace the open-project one it had.
     """
     cutoff = today - timedelta(days=finished_within_days)
     recent_live = select(_milestone.project_id).where(
         _milestone.kind == "go_live", _milestone.actual >= cutoff
     )
     recent_task = select(_task.project_id).where(_task.actual_end >= cutoff)
+    final_snapshot = (
+        select(_snapshot.project_id)
+        .where(
+            _snapshot.project_id == _project.id,
+            _snapshot.data["forecast_method"].as_string() == "finished",
+        )
+        .exists()
+    )
     query = (
         select(_project.id)
         .where(
@@ -475,13 +488,28 @@ def snapshot_candidate_ids(
                 _project.status.in_(OPEN_STATUSES),
                 and_(
                     _project.status == FINISHED_STATUS,
-                    or_(_project.id.in_(recent_live), _project.id.in_(recent_task)),
+                    or_(
+                        _project.id.in_(recent_live),
+                        _project.id.in_(recent_task),
+                        ~final_snapshot,
+                    ),
                 ),
             )
         )
         .order_by(_project.id)
     )
     return list(session.scalars(query))
+
+
+def awaiting_final_snapshot(session: Session) -> set[int]:
+    """Finished projects that have no snapshot computed as finished yet."""
+    final = select(_snapshot.project_id).where(
+        _snapshot.data["forecast_method"].as_string() == "finished"
+    )
+    query = select(_project.id).where(
+        _project.status == FINISHED_STATUS, _project.id.not_in(final)
+    )
+    return set(session.scalars(query))
 
 
 def latest_pull(session: Session) -> datetime | None:

@@ -57,6 +57,10 @@ def _scrub_processor(
     return event_dict
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure_logging(*, fmt: str = "auto", level: str = "INFO") -> None:
     """Configure structlog and the stdlib root logger once per process."""
     json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
@@ -78,7 +82,9 @@ def configure_logging(*, fmt: str = "auto", level: str = "INFO") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # Looked up at each logger's creation, not once: a test runner or a
+        # daemon may swap sys.stderr after logging was configured.
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
     # Libraries that log through the stdlib (apscheduler, alembic) stay quiet

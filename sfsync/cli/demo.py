@@ -1,4 +1,4 @@
-"""`sfsync demo`: a local org with sample data, two full cycles, and what they did."""
+"""`sfsync demo`: a local org with sample data, full cycles, and what they did."""
 
 from __future__ import annotations
 
@@ -10,17 +10,22 @@ from typing import Any
 
 from rich.panel import Panel
 from rich.table import Table
+from sqlmodel import col, select
 
 from sfsync.app import App
+from sfsync.calendar import BusinessCalendar
 from sfsync.cli.context import State, console
 from sfsync.cycle import CycleReport, run_cycle
 from sfsync.demo_data import DemoOrg, make_demo_org
+from sfsync.demo_progress import play_history
+from sfsync.kpi_job import portfolio
 from sfsync.logs import configure_logging
 from sfsync.push.mapping import load_push_mapping
 from sfsync.push.metadata import export_metadata
 from sfsync.settings import Settings, load_settings
+from sfsync.store.models import Opportunity, Project
 
-__all__ = ["load_demo_org", "run_demo"]
+__all__ = ["demo_settings", "load_demo_org", "run_demo"]
 
 
 def load_demo_org(org: Any, data: DemoOrg) -> dict[str, str]:
@@ -56,31 +61,139 @@ def demo_settings(org_env: dict[str, str], workdir: Path) -> Settings:
     return load_settings(**overrides)
 
 
-def _show_cycle(title: str, report: CycleReport) -> None:
-    table = Table("object", "read", "written", "deleted", "via", title=title)
+def _show_cycle(title: str, report: CycleReport, writes: int) -> None:
+    table = Table("step", "what happened", title=title, title_justify="left")
     for pull in report.pulls:
         table.add_row(
-            pull.sobject, str(pull.read), str(pull.written), str(pull.deleted), pull.via
+            f"pull {pull.sobject}",
+            f"{pull.read} read, {pull.written} changed, {pull.deleted} deleted "
+            f"({pull.via})",
         )
-    console.print(table)
     if report.handoff is not None:
         h = report.handoff
-        console.print(
-            f"projects created: [bold]{len(h.created)}[/], put on hold: "
-            f"{len(h.held)}, resumed: {len(h.resumed)}, tasks without an owner: "
-            f"{h.unassigned_roles}"
+        table.add_row(
+            "handoff",
+            f"{len(h.created)} projects created, {len(h.held)} put on hold, "
+            f"{len(h.resumed)} resumed, {h.unassigned_roles} tasks without an owner",
+        )
+    if report.kpis is not None:
+        k = report.kpis
+        table.add_row(
+            "KPIs",
+            f"{k.computed} projects: {k.health['Green']} Green, "
+            f"{k.health['Amber']} Amber, {k.health['Red']} Red",
         )
     if report.push is not None:
-        push = report.push
-        sent = push.send
-        line = f"records with changed fields: [bold]{len(push.changes)}[/]"
+        push, sent = report.push, report.push.send
+        line = f"{len(push.changes)} records with changed fields"
         if sent is not None:
             line += (
-                f", written {sent.sent} in {sent.batches} call(s) via {sent.via}, "
-                f"parked {sent.parked}, deferred {sent.deferred}"
+                f"; {sent.sent} written in {sent.batches} call(s) via {sent.via}, "
+                f"{sent.parked} parked, {sent.deferred} deferred"
             )
-        console.print(line)
-    console.print(f"API calls in this cycle: [bold]{report.api_calls}[/]")
+        table.add_row("push", line)
+    table.add_row(
+        "Salesforce API",
+        f"{report.api_calls} calls, {writes} of them writes (counted by the org)",
+    )
+    console.print(table)
+
+
+def _show_portfolio(app: App) -> None:
+    summary = portfolio(app.store)
+    health = summary.health
+    console.print(
+        Panel.fit(
+            f"[green]{health['Green']} Green[/]  [yellow]{health['Amber']} Amber[/]  "
+            f"[red]{health['Red']} Red[/]   median time to first value: "
+            f"{summary.median_time_to_value} business days "
+            f"(cohort benchmark {summary.benchmark_time_to_value})",
+            title="onboarding portfolio",
+        )
+    )
+    rows = sorted(
+        (r for r in summary.rows if r.status == "active"),
+        key=lambda r: (
+            {"Red": 0, "Amber": 1, "Green": 2}.get(r.health, 3),
+            r.project_id,
+        ),
+    )
+    table = Table(title="active projects, most at risk first", title_justify="left")
+    table.add_column("id", justify="right")
+    table.add_column("deal", max_width=24, no_wrap=True, overflow="ellipsis")
+    table.add_column("health")
+    table.add_column("done", justify="right")
+    table.add_column("P80 go-live", no_wrap=True)
+    table.add_column("target", no_wrap=True)
+    table.add_column("why", overflow="fold", ratio=1)
+    colour = {"Red": "red", "Amber": "yellow", "Green": "green"}
+    for row in rows[:12]:
+        table.add_row(
+            str(row.project_id),
+            row.name or "",
+            f"[{colour.get(row.health, 'white')}]{row.health}[/]",
+            f"{row.percent_complete:.0f}%" if row.percent_complete is not None else "",
+            str(row.go_live_p80),
+            str(row.target_go_live),
+            row.health_summary.partition(": ")[2] or row.health_summary,
+        )
+    console.print(table)
+
+
+def _show_salesforce(app: App, org: Any) -> None:
+    mapping = load_push_mapping(app.settings.mappings_dir / "push.yaml")
+    fields = mapping.fields_for("Opportunity")
+    with app.store.session() as session:
+        ids = list(
+            session.exec(
+                select(Project.opportunity_id)
+                .where(Project.status == "active")
+                .order_by(col(Project.id))
+                .limit(3)
+            )
+        )
+    for record_id in ids:
+        record = org.get("Opportunity", record_id) or {}
+        table = Table(
+            "field",
+            "value",
+            title=f"Opportunity {record.get('Name')} in Salesforce",
+            title_justify="left",
+        )
+        for name in fields:
+            table.add_row(name, str(record.get(name)))
+        console.print(table)
+
+
+def _salesforce_changes(app: App, org: Any, today: Any) -> list[str]:
+    """What people do in Salesforce between two cycles."""
+    done: list[str] = []
+    with app.store.session() as session:
+        open_deal = session.exec(
+            select(Opportunity)
+            .where(Opportunity.is_closed == False)  # noqa: E712
+            .order_by(col(Opportunity.amount).desc())
+        ).first()
+        won = list(
+            session.exec(
+                select(Project.opportunity_id)
+                .where(Project.status == "active")
+                .order_by(col(Project.id))
+            )
+        )
+    if open_deal is not None:
+        org.update(
+            "Opportunity",
+            open_deal.id,
+            {"StageName": "Closed Won", "CloseDate": today.isoformat()},
+        )
+        done.append(f"won a new deal: {open_deal.name}")
+    if len(won) > 3:
+        org.update("Opportunity", won[-1], {"StageName": "Negotiation/Review"})
+        done.append("reopened a won deal (its project goes on hold)")
+        org.update("Opportunity", won[0], {"Onboarding_Health__c": "Green"})
+        done.append("edited a pushed health field by hand (sfsync restores it)")
+    return done
 
 
 def run_demo(st: State, *, keep: bool) -> None:
@@ -115,12 +228,40 @@ def run_demo(st: State, *, keep: bool) -> None:
         )
         app = App(demo_settings(org.env(), workdir))
         try:
-            first = run_cycle(app, today=today)
-            _show_cycle("cycle 1: first sync", first)
-            second = run_cycle(app, today=today)
-            _show_cycle("cycle 2: nothing changed in Salesforce", second)
+
+            def cycle(title: str) -> CycleReport:
+                writes = org.stats()["writes"]
+                report = run_cycle(app, today=today)
+                _show_cycle(title, report, org.stats()["writes"] - writes)
+                return report
+
+            cycle("cycle 1: first sync of the org")
+            played = play_history(
+                app.store, today=today, calendar=BusinessCalendar(base.holiday_country)
+            )
+            console.print(
+                f"\nthe delivery team's recorded work: {played.task_updates} task "
+                f"updates and {played.sentiments} customer sentiment scores on "
+                f"{played.projects} projects"
+            )
+            for line in _salesforce_changes(app, org, today):
+                console.print(f"in Salesforce, someone {line}")
+            console.print()
+            cycle("cycle 2: progress recorded, deals changed in Salesforce")
+            cycle("cycle 3: nothing new (the pull reads back what cycle 2 wrote)")
+            _show_portfolio(app)
+            _show_salesforce(app, org)
         finally:
             app.close()
+        env_file = workdir / "demo.env"
+        env_file.write_text(
+            f"SFSYNC_DATABASE_URL=sqlite:///{(workdir / 'demo.db').resolve()}\n",
+            encoding="utf-8",
+        )
+        console.print(
+            f"explore the result: [bold]sfsync --env-file {env_file} projects[/] "
+            "(also: project show ID, kpi show ID, report, status, outbox)"
+        )
         if keep:
             console.print(f"local org still serving at {org.base_url}; Ctrl-C stops it")
             try:

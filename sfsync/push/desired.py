@@ -172,6 +172,8 @@ def _latest_snapshots(session: Session) -> dict[int, dict[str, Any]]:
         data = dict(snapshot.data)
         # The column is the health of record; the JSON may predate a rule change.
         data["health"] = snapshot.health
+        data["computed_at"] = snapshot.computed_at
+        data["data_as_of"] = snapshot.data_as_of
         snapshots[snapshot.project_id] = data
     return snapshots
 

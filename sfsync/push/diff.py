@@ -59,6 +59,15 @@ def diff_records(
             if current != canonical(pushed, value):
                 fields[name] = value
                 previous[name] = current
+        if any(not mapping.lookup(record.sobject, n).with_changes for n in fields):
+            # The record is written anyway: its stamp fields go along.
+            for name, value in record.values.items():
+                pushed = mapping.lookup(record.sobject, name)
+                if pushed.with_changes and name not in fields and value is not None:
+                    fields[name] = value
+                    previous[name] = lowered.get(name.lower())
+        else:
+            fields = {}
         if fields:
             changes.append(
                 Change(

@@ -45,6 +45,7 @@ FIELD_KEYS = frozenset(
         "scale",
         "label",
         "description",
+        "with_changes",
     }
 )
 
@@ -65,6 +66,9 @@ class PushField:
     scale: int = 0
     label: str = ""
     description: str = ""
+    # Written only together with another changed field of the record: a
+    # time stamp that moves every run must not turn an idle cycle into writes.
+    with_changes: bool = False
 
     @property
     def where(self) -> str:
@@ -172,6 +176,7 @@ def _field(doc: Any, path: Path, sobject: str, name: str, spec: Any) -> PushFiel
         scale=int(spec.get("scale", 0)),
         label=str(spec.get("label") or name.removesuffix("__c").replace("_", " ")),
         description=str(spec.get("description", "")),
+        with_changes=bool(spec.get("with_changes", False)),
     )
 
 

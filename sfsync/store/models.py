@@ -236,6 +236,8 @@ class KpiSnapshot(SQLModel, table=True):
     """A project's KPIs and health as computed on one day."""
 
     __tablename__ = "kpi_snapshot"
+    # Reports read one day across all projects; the key leads with project.
+    __table_args__ = (Index("ix_kpi_snapshot_day", "day"),)
 
     project_id: int = Field(foreign_key="project.id", primary_key=True)
     day: date = Field(primary_key=True)

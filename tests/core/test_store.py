@@ -80,3 +80,15 @@ def test_second_project_for_one_opportunity_is_rejected_by_the_database(
 
     with pytest.raises(IntegrityError), store.transaction() as session:
         session.add(project())
+
+
+def test_migrations_create_exactly_the_tables_the_models_describe(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        differences = compare_metadata(context, SQLModel.metadata)
+
+    assert differences == []

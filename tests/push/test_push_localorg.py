@@ -72,6 +72,7 @@ def _snapshot_all(app: App, health: str = "Amber") -> None:
                         "percent_complete": 37.5,
                         "overdue_total": 2,
                         "go_live_likely": "2024-08-01",
+                        "go_live_p50": "2024-08-01",
                     },
                 )
             )
@@ -147,7 +148,14 @@ def test_only_the_changed_field_of_the_changed_record_is_sent(
     report = run_push(app, sleep=lambda _s: None)
 
     assert [(c.record_id, c.fields) for c in report.changes] == [
-        (ids[0], {"Onboarding_Percent_Complete__c": 50.0})
+        (
+            ids[0],
+            {
+                "Onboarding_Percent_Complete__c": 50.0,
+                # the stamp of when the values were computed goes along
+                "Onboarding_Computed_At__c": "2024-06-03T06:00:00.000Z",
+            },
+        )
     ]
     assert report.api_calls == 1
 

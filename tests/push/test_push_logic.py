@@ -32,7 +32,12 @@ def mapping() -> PushMapping:
 def _state(
     opp: str, account: str | None, status: str = "active", **kpi: Any
 ) -> ProjectState:
-    columns = {"opportunity_id": opp, "account_id": account, "status": status}
+    columns = {
+        "id": 7,
+        "opportunity_id": opp,
+        "account_id": account,
+        "status": status,
+    }
     return ProjectState(columns, kpi or None)
 
 
@@ -143,8 +148,8 @@ def test_text_longer_than_the_field_is_shortened_to_fit(mapping: PushMapping) ->
 def test_unknown_picklist_value_names_the_mapping_line(mapping: PushMapping) -> None:
     pushed = mapping.lookup("Opportunity", "Onboarding_Status__c")
 
-    with pytest.raises(ConfigError, match=r"push\.yaml:\d+.*'archived'"):
-        to_wire(pushed, "archived")
+    with pytest.raises(ConfigError, match=r"push\.yaml:\d+.*'Archived'"):
+        to_wire(pushed, "Archived")
 
 
 @pytest.mark.parametrize(
@@ -164,14 +169,20 @@ def test_numbers_compare_at_the_fields_scale(
 
 def test_diff_sends_only_the_fields_that_differ(mapping: PushMapping) -> None:
     state = _state(
-        "006A", "001A", health="Amber", percent_complete=40.0, overdue_total=2
+        "006A",
+        "001A",
+        onboarding_status="In Progress",
+        health="Amber",
+        percent_complete=40.0,
+        overdue_customer=2,
     )
     held: dict[tuple[str, str], dict[str, Any]] = {
         ("Opportunity", "006A"): {
             "Onboarding_Status__c": "In Progress",
             "Onboarding_Health__c": "Green",
             "Onboarding_Percent_Complete__c": "40.0",
-            "Onboarding_Overdue_Tasks__c": 2,
+            "Onboarding_Overdue_Customer_Tasks__c": 2,
+            "Onboarding_Project_Id__c": "7",
         }
     }
     desired = desired_records(mapping, [state], live=held)
@@ -183,6 +194,31 @@ def test_diff_sends_only_the_fields_that_differ(mapping: PushMapping) -> None:
     assert changes[0].previous == {"Onboarding_Health__c": "Green"}
 
 
+def test_time_stamps_go_out_only_with_another_change(mapping: PushMapping) -> None:
+    held: dict[tuple[str, str], dict[str, Any]] = {
+        ("Opportunity", "006A"): {
+            "Onboarding_Health__c": "Green",
+            "Onboarding_Project_Id__c": "7",
+            "Onboarding_Computed_At__c": "2026-12-01T06:00:00.000Z",
+        }
+    }
+    same = _state(
+        "006A", "001A", health="Green", computed_at="2026-12-02T06:00:00.000Z"
+    )
+    changed = _state(
+        "006A", "001A", health="Red", computed_at="2026-12-02T06:00:00.000Z"
+    )
+
+    idle = diff_records(mapping, desired_records(mapping, [same], live=held), held)
+    busy = diff_records(mapping, desired_records(mapping, [changed], live=held), held)
+
+    assert idle == []
+    assert busy[0].fields == {
+        "Onboarding_Health__c": "Red",
+        "Onboarding_Computed_At__c": "2026-12-02T06:00:00.000Z",
+    }
+
+
 def test_diff_never_blanks_a_field_it_has_not_read_back(
     mapping: PushMapping,
 ) -> None:
@@ -192,7 +228,7 @@ def test_diff_never_blanks_a_field_it_has_not_read_back(
 
     changes = diff_records(mapping, desired, held)
 
-    assert changes[0].fields == {"Onboarding_Status__c": "In Progress"}
+    assert changes[0].fields == {"Onboarding_Project_Id__c": "7"}
 
 
 def test_kpi_fields_are_left_alone_before_the_first_snapshot(
@@ -200,7 +236,7 @@ def test_kpi_fields_are_left_alone_before_the_first_snapshot(
 ) -> None:
     desired = desired_records(mapping, [_state("006A", None)])
 
-    assert desired[0].values == {"Onboarding_Status__c": "In Progress"}
+    assert desired[0].values == {"Onboarding_Project_Id__c": "7"}
 
 
 def test_account_rolls_up_its_active_projects(mapping: PushMapping) -> None:

@@ -128,6 +128,11 @@ def test_push_inputs_use_each_projects_latest_snapshot(store: Store) -> None:
     inputs = load_push_inputs(store)
 
     assert [p.kpi for p in inputs.projects] == [
-        {"percent_complete": 10.0, "health": "Red"}
+        {
+            "percent_complete": 10.0,
+            "health": "Red",
+            "computed_at": NOW,
+            "data_as_of": None,
+        }
     ]
     assert inputs.held == {("Opportunity", "006A"): {}}
