@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from sfsync.cli import core_cmds
+from sfsync.cli import core_cmds, kpi_cmds, project_cmds, push_cmds, service_cmds
 from sfsync.cli.context import State, err_console
 from sfsync.errors import SfsyncError
+from sfsync.localorg.cli import app as localorg_app
 from sfsync.logs import scrub
 
 app = typer.Typer(
@@ -47,17 +48,11 @@ def _root(
 
 
 core_cmds.register(app)
-
-
-def _register_optional() -> None:
-    # Command groups of the larger capabilities; each module adds its own
-    # commands to the app.
-    from sfsync.cli import extra_cmds
-
-    extra_cmds.register(app)
-
-
-_register_optional()
+project_cmds.register(app)
+kpi_cmds.register(app)
+push_cmds.register(app)
+service_cmds.register(app)
+app.add_typer(localorg_app, name="localorg", help="Serve a local Salesforce org.")
 
 
 def main() -> None:
