@@ -59,6 +59,7 @@ def play_history(
             )
         )
     for project_id in project_ids:
+        assert project_id is not None  # ids of stored rows
         profile = rng.choices(PROFILES, WEIGHTS)[0]
         with store.transaction() as session:
             project = find_project(session, project_id=project_id, lock=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from sfsync.calendar import BusinessCalendar
 from sfsync.errors import ConfigError
@@ -338,7 +338,7 @@ def handoff(
         )
         if won and project_id is None:
             to_create.append(opp)
-        elif won and status == "on_hold":
+        elif won and status == "on_hold" and project_id is not None:
             _set_status(
                 store,
                 project_id,
@@ -361,8 +361,8 @@ def handoff(
             {
                 a.id: a
                 for a in session.exec(
-                    select(Account).where(Account.id.in_(account_ids))
-                )  # type: ignore[attr-defined]
+                    select(Account).where(col(Account.id).in_(account_ids))
+                )
             }
             if account_ids
             else {}

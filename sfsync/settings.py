@@ -161,7 +161,7 @@ def load_settings(*, env_file: Path | str | None = None, **overrides: Any) -> Se
         )
     try:
         if chosen is not None:
-            return Settings(_env_file=str(chosen), **overrides)  # type: ignore[call-arg]
+            return Settings(_env_file=str(chosen), **overrides)
         return Settings(**overrides)
     except ValidationError as exc:
         problems = "; ".join(

@@ -364,7 +364,7 @@ class BulkApi:
     def _status(self, job: _Job) -> dict[str, Any]:
         info = dict(job.info)
         info["jobType"] = "V2Query" if job.kind == "query" else "V2Ingest"
-        ordered = {
+        ordered: dict[str, Any] = {
             k: info[k]
             for k in (
                 "id",

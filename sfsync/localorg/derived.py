@@ -72,11 +72,13 @@ def _opportunity(row: Row, before: Row | None, store: Store) -> None:
         row["IsWon"] = won
     if before is not None and changed:
         row["LastStageChangeDate"] = row.get("SystemModstamp")
-    row["ForecastCategory"] = _FORECAST_CATEGORY.get(row.get("ForecastCategoryName"))
-    amount, probability = row.get("Amount"), row.get("Probability")
+    row["ForecastCategory"] = _FORECAST_CATEGORY.get(
+        str(row.get("ForecastCategoryName"))
+    )
+    amount, chance = row.get("Amount"), row.get("Probability")
     row["ExpectedRevenue"] = (
-        float(amount) * float(probability) / 100
-        if amount is not None and probability is not None
+        float(amount) * float(chance) / 100
+        if amount is not None and chance is not None
         else None
     )
     close = row.get("CloseDate")

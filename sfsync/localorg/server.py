@@ -243,7 +243,7 @@ class LocalOrg:
 
     def salesforce(self, *, version: str = API_VERSION) -> Any:
         """An unmodified simple-salesforce client bound to this org."""
-        from simple_salesforce import Salesforce
+        from simple_salesforce.api import Salesforce
 
         return Salesforce(
             instance_url=self.base_url,

@@ -289,7 +289,7 @@ class Store:
                 )
             self._check_lock(row["Id"])
             self._soft_delete(obj, row)
-            return row["Id"]
+            return str(row["Id"])
 
     def _soft_delete(self, obj: ObjectDef, row: Row) -> None:
         stamp = self.stamp()

@@ -88,7 +88,10 @@ def refresh_pushed(app: App, mapping: PushMapping) -> int:
     Salesforce's limit); the values land in ``sf_pushed`` as a pull would put
     them. Returns how many records were read.
     """
-    tables = {"Opportunity": Opportunity, "Account": Account}
+    tables: dict[str, type[Opportunity] | type[Account]] = {
+        "Opportunity": Opportunity,
+        "Account": Account,
+    }
     read = 0
     with app.store.session() as session:
         opportunity_ids = list(session.exec(select(Project.opportunity_id)))
@@ -108,7 +111,7 @@ def refresh_pushed(app: App, mapping: PushMapping) -> int:
                     }
             with app.store.transaction() as session:
                 for record_id, values in held.items():
-                    row = session.get(tables[sobject], record_id)
+                    row: Any = session.get(tables[sobject], record_id)
                     if row is not None:
                         row.sf_pushed = {**(row.sf_pushed or {}), **values}
                         session.add(row)

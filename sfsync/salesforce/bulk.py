@@ -128,7 +128,8 @@ def bulk_query(
         # urllib3 closes its stream at the end of the body, which the text
         # wrapper would then try to read again; the reply is closed below.
         reply.raw.auto_close = False
-        text = io.TextIOWrapper(reply.raw, encoding="utf-8", newline="")
+        raw: Any = reply.raw
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         try:
             reader = csv.DictReader(_lines_without_nul(text, stats))
             for row in reader:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import requests
 import simple_salesforce
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceError as UpstreamError
 from simple_salesforce.util import exception_handler
 from tenacity import (
@@ -157,6 +157,13 @@ def translate(exc: BaseException, operation: str) -> SfsyncError:
             f"{operation}: Salesforce's reply could not be read ({type(exc).__name__})"
         )
     return SalesforceError(f"{operation}: {type(exc).__name__}: {scrub(str(exc))}")
+
+
+def _next_page(url: str) -> Callable[[Salesforce], Any]:
+    def fetch(sf: Salesforce) -> Any:
+        return sf.query_more(url, identifier_is_url=True)
+
+    return fetch
 
 
 class SalesforceClient:
@@ -318,7 +325,7 @@ class SalesforceClient:
             }
             if "json" in kwargs:
                 headers.setdefault("Content-Type", "application/json")
-            reply = self.http.request(
+            reply: requests.Response = self.http.request(
                 method, url, headers=headers, stream=stream, **kwargs
             )
             if reply.status_code not in expected:
@@ -364,10 +371,7 @@ class SalesforceClient:
                     hint="run again; if it repeats, reconcile with `sfsync reconcile`",
                 )
             seen_urls.add(next_url)
-            reply = self.call(
-                f"{operation} (next page)",
-                lambda sf, u=next_url: sf.query_more(u, identifier_is_url=True),
-            )
+            reply = self.call(f"{operation} (next page)", _next_page(next_url))
 
 
 _ = simple_salesforce  # the client library in use, pinned in pyproject

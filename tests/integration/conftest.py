@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def org_metadata_dirs(tmp: Path) -> list[Path]:
     """What an admin deploys: the pulled custom fields and the pushed ones."""
-    from sfsync.push.mapping import load_push_mapping  # noqa: PLC0415
-    from sfsync.push.metadata import export_metadata  # noqa: PLC0415
+    from sfsync.push.mapping import load_push_mapping
+    from sfsync.push.metadata import export_metadata
 
     exported = tmp / "push-metadata"
     export_metadata(load_push_mapping(ROOT / "mappings" / "push.yaml"), exported)

@@ -346,7 +346,7 @@ def test_field_hidden_from_the_integration_user_keeps_its_stored_value(
     tmp_path: Path,
 ) -> None:
     """Case SC-12: an optional field that is not selected is never written as null."""
-    account_ids, opp_ids = seed(org)
+    _, opp_ids = seed(org)
     org.update("Opportunity", opp_ids[0], {"Target_Go_Live__c": "2026-02-27"})
     url = f"sqlite:///{tmp_path / 'hidden.db'}"
     run_pull(make_app(org, mappings_dir=pull_only_mappings, database_url=url))
