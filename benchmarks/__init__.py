@@ -1,0 +1,1 @@
+"""Benchmarks: sfsync's API calls, time and memory against a naive integration."""
