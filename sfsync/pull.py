@@ -160,6 +160,7 @@ class _Puller:
         self.sobject = plan.mapping.sobject
         self.result = PullResult(sobject=self.sobject)
         self.now = datetime.now(UTC)
+        self.first_reply_at: datetime | None = None
 
     def state(self) -> SyncState:
         with self.store.transaction() as session:
@@ -214,6 +215,8 @@ class _Puller:
                 soql, include_deleted=True, operation=f"pull {self.sobject}"
             )
             for number, page in enumerate(pages):
+                if number == 0 and depth == 0:
+                    self.first_reply_at = self.client.server_time
                 if (
                     number == 0
                     and depth == 0
@@ -284,15 +287,37 @@ class _Puller:
                 "records": stats.records,
             }
 
+    def finish(self, before: datetime | None) -> None:
+        """Record when this complete pull queried, in Salesforce's clock."""
+        asked = self.first_reply_at or before
+        if asked is None:
+            return
+        with self.store.transaction() as session:
+            state = session.get(SyncState, self.sobject)
+            if state is not None:
+                # The Date header has whole seconds and comes after the query
+                # ran; one second back keeps the bound on the safe side.
+                state.read_until = asked - timedelta(seconds=1)
+                session.add(state)
+
     def pull(self) -> PullResult:
         state = self.state()
         if state.watermark is None:
             since = state.floor or self.settings.pull_floor
             log.info("pull_first_run", sobject=self.sobject, floor=since.isoformat())
         else:
-            since = state.watermark - timedelta(seconds=self.settings.pull_overlap_s)
+            overlap = timedelta(seconds=self.settings.pull_overlap_s)
+            since = state.watermark - overlap
+            if state.read_until is not None:
+                # A record not read by the last complete pull was invisible
+                # then, so it is stamped after that query less the overlap;
+                # starting there keeps an idle cycle from re-reading a burst
+                # of changes that the watermark alone would keep in view.
+                since = max(since, state.read_until - overlap)
         self.result.since = since
+        asked_at = self.client.server_time
         self.rest_window(since, None, 0)
+        self.finish(asked_at)
         with self.store.session() as session:
             final = session.get(SyncState, self.sobject)
             self.result.watermark = final.watermark if final else None

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     state_dir: Path = Path(".sfsync")
 
     pull_floor: datetime = datetime(2000, 1, 1, tzinfo=UTC)
-    pull_overlap_s: int = Field(default=300, ge=0)
+    pull_overlap_s: int = Field(default=120, ge=0)
     bulk_pull_threshold: int = Field(default=20000, gt=0)
     bulk_page_size: int = Field(default=50000, gt=0)
     bulk_push_threshold: int = Field(default=5000, gt=0)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
-import simple_salesforce
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceError as UpstreamError
 from simple_salesforce.util import exception_handler
@@ -182,6 +184,8 @@ class SalesforceClient:
         self.calls = 0
         self.calls_by_operation: dict[str, int] = {}
         self.usage: ApiUsage | None = None
+        # Salesforce's clock, from the Date header of the latest reply.
+        self.server_time: datetime | None = None
         self.http = _CountingSession(
             timeout=settings.request_timeout_s, on_response=self._observe
         )
@@ -201,6 +205,10 @@ class SalesforceClient:
             self.calls += 1
             op = self._operation
             self.calls_by_operation[op] = self.calls_by_operation.get(op, 0) + 1
+        served = response.headers.get("Date")
+        if served:
+            with contextlib.suppress(TypeError, ValueError):
+                self.server_time = parsedate_to_datetime(served).astimezone(UTC)
         header = response.headers.get("Sforce-Limit-Info", "")
         for part in header.split(";"):
             name, _, value = part.strip().partition("=")
@@ -372,6 +380,3 @@ class SalesforceClient:
                 )
             seen_urls.add(next_url)
             reply = self.call(f"{operation} (next page)", _next_page(next_url))
-
-
-_ = simple_salesforce  # the client library in use, pinned in pyproject

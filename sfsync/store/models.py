@@ -101,6 +101,9 @@ class SyncState(SQLModel, table=True):
     sobject: str = Field(primary_key=True, max_length=80)
     watermark: datetime | None = _utc()
     watermark_id: str | None = Field(default=None, max_length=18)
+    # Salesforce's clock when the last complete pull queried: every record
+    # not seen by then was stamped after this, less the commit-lag overlap.
+    read_until: datetime | None = _utc()
     floor: datetime | None = _utc()
     last_reconciled_at: datetime | None = _utc()
     updated_at: datetime | None = _utc()

@@ -221,13 +221,14 @@ def test_record_committed_late_behind_the_watermark_is_still_pulled(
     org: LocalOrg, app: App
 ) -> None:
     """Case SC-01: B stamped before A but visible only after run 1."""
+    run_1 = datetime.now(UTC)
     a = org.insert(
         "Opportunity",
         {
             "Name": "A",
             "StageName": "Prospecting",
             "CloseDate": "2025-09-30",
-            "SystemModstamp": wire_datetime(BASE + timedelta(seconds=8)),
+            "SystemModstamp": wire_datetime(run_1 - timedelta(seconds=2)),
         },
     )
     run_pull(app)
@@ -238,12 +239,28 @@ def test_record_committed_late_behind_the_watermark_is_still_pulled(
             "Name": "B",
             "StageName": "Prospecting",
             "CloseDate": "2025-09-30",
-            "SystemModstamp": wire_datetime(BASE + timedelta(seconds=5)),
+            "SystemModstamp": wire_datetime(run_1 - timedelta(seconds=5)),
         },
     )
     run_pull(app)
 
     assert set(mirror(app)) == {a, b}
+
+
+def test_idle_cycle_does_not_re_read_a_burst_already_pulled(
+    org: LocalOrg, app: App
+) -> None:
+    """Changes read by a complete pull are not read again once it has aged past
+    the overlap, even while the watermark stays on them."""
+    recent = datetime.now(UTC) - timedelta(seconds=400)
+    seed(org, opportunities=2500, stamp=lambda i: recent + timedelta(seconds=i / 100))
+    run_pull(app)
+    org.reset_stats()
+
+    results = run_pull(app)
+
+    assert sum(r.read for r in results) == 0
+    assert org.stats()["total"] == 2
 
 
 def test_limit_reached_mid_pull_keeps_committed_pages_and_defers_the_run(
