@@ -61,12 +61,29 @@ def _admin_url() -> str:
     return POSTGRES_ADMIN_URL
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A brand-new PostgreSQL database for one test, dropped afterwards."""
-    name = f"sfsync_t_{uuid.uuid4().hex[:10]}"
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A database migrated to the newest schema once, copied for each test."""
+    name = f"sfsync_tpl_{uuid.uuid4().hex[:10]}"
+    base = _admin_url().rsplit("/", 1)[0]
     with psycopg.connect(_admin_url(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+    open_store(f"{base}/{name}").dispose()
+    yield name
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    """A brand-new PostgreSQL database for one test, dropped afterwards.
+
+    Copied from a migrated template: far faster than running the migrations
+    for every test, and the same schema.
+    """
+    name = f"sfsync_t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
     base = _admin_url().rsplit("/", 1)[0]
     yield f"{base}/{name}"
     with psycopg.connect(_admin_url(), autocommit=True) as conn:
