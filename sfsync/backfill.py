@@ -410,7 +410,10 @@ class _Backfill:
             result.steps[name] = _summary(report)
             result.failed += int(getattr(report, "failed", 0) or 0)
             send = getattr(report, "send", None)
+            # Parked rows were refused for good; deferred ones were still
+            # refused after every retry: neither reached Salesforce.
             result.failed += int(getattr(send, "parked", 0) or 0)
+            result.failed += int(getattr(send, "deferred", 0) or 0)
             for change in getattr(report, "changes", None) or []:
                 result.actions.append(
                     Action(

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from sfsync.errors import SalesforceError
 from sfsync.logs import get_logger
-from sfsync.mapping import ConversionStats, ObjectMapping
+from sfsync.mapping import ConversionStats, ObjectMapping, parse_sf_datetime
 from sfsync.runs import RunStats
 from sfsync.salesforce.bulk import BulkQueryStats, bulk_query
 from sfsync.salesforce.client import QueryTimeoutError, SalesforceClient
@@ -257,8 +257,7 @@ class _Puller:
     def bulk(self, soql: str) -> None:
         self.result.via = "bulk"
         stats = BulkQueryStats()
-        ordered = True
-        last_key: tuple[str, str] | None = None
+        highest: tuple[datetime, str] | None = None
         rows = bulk_query(
             self.client,
             soql,
@@ -266,19 +265,28 @@ class _Puller:
             page_size=self.settings.bulk_page_size,
             stats=stats,
         )
+        # Bulk API 2.0 does not promise to return rows in the query's order,
+        # so the watermark cannot move chunk by chunk: a row stamped earlier
+        # may still be on its way. It moves once, when the whole job is in; a
+        # crash before that reads the window again, which repeats work but
+        # skips nothing.
         for chunk in _chunks(rows, CHUNK):
+            self.store_chunk(chunk, advance=False)
             for record in chunk:
-                key = (record.get("SystemModstamp", ""), record.get("Id", ""))
-                if last_key is not None and key < last_key:
-                    ordered = False
-                last_key = key
-            # Until the rows are known to arrive in stamp order the watermark
-            # cannot move per chunk; it then moves once, at the end.
-            self.store_chunk(chunk, advance=ordered)
+                key = (parse_sf_datetime(record["SystemModstamp"]), record["Id"])
+                if highest is None or key > highest:
+                    highest = key
+        if highest is not None:
+            with self.store.transaction() as session:
+                state = session.get(SyncState, self.sobject)
+                if state is not None and (
+                    state.watermark is None or highest[0] >= state.watermark
+                ):
+                    state.watermark, state.watermark_id = highest
+                    state.updated_at = self.now
+                    session.add(state)
         self.result.pages += stats.pages
         self.result.repairs.nul_bytes_removed += stats.nul_bytes_removed
-        if not ordered and last_key is not None:
-            log.warning("bulk_rows_out_of_order", sobject=self.sobject)
         if self.run is not None:
             self.run.details.setdefault("bulk", {})[self.sobject] = {
                 "job_id": stats.job_id,

@@ -322,6 +322,10 @@ class SalesforceClient:
     ) -> requests.Response:
         """A raw call under ``/services/data/vXX.X/``, same retries and counting."""
 
+        # Taken out once, here: every attempt (a retry, or a resend after
+        # renewing the session) must carry the caller's headers again.
+        extra_headers: dict[str, str] = dict(kwargs.pop("headers", None) or {})
+
         def send(_sf: Salesforce, token: Token) -> requests.Response:
             url = (
                 f"{token.instance_url.rstrip('/')}/services/data/v{self.version}/{path}"
@@ -329,7 +333,7 @@ class SalesforceClient:
             headers = {
                 "Authorization": f"Bearer {token.access_token}",
                 "Accept": "application/json",
-                **kwargs.pop("headers", {}),
+                **extra_headers,
             }
             if "json" in kwargs:
                 headers.setdefault("Content-Type", "application/json")
