@@ -82,6 +82,16 @@ class BackfillRange:
                     "zone",
                     hint="write it in UTC, e.g. 2024-01-01T00:00:00Z",
                 )
+        for low, high, flags in (
+            (self.close_from, self.close_to, "--close-from/--close-to"),
+            (self.modified_from, self.modified_to, "--modified-from/--modified-to"),
+        ):
+            if low is not None and high is not None and low > high:
+                raise InputError(
+                    f"{flags}: the range starts ({low.isoformat()}) after it ends "
+                    f"({high.isoformat()})",
+                    hint="swap the two values",
+                )
 
     def where(self) -> str:
         field_name, low, high = (

@@ -301,6 +301,8 @@ def check_against_describe(
         raise DescribeMismatchError(
             "; ".join(problems),
             hint="deploy the fields (`sfsync metadata export DIR`), grant the "
-            "integration user read access, or fix the mapping",
+            "integration user read access, or fix the mapping; a local org "
+            "gets them with `sfsync localorg serve --metadata config/salesforce "
+            "--metadata DIR`",
         )
     return missing_optional

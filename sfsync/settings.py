@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -91,6 +92,16 @@ class Settings(BaseSettings):
             raise ValueError("pull_floor needs a time zone, e.g. 2015-01-01T00:00:00Z")
         return value.astimezone(UTC)
 
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(
+                f"CA file {value} does not exist (an env file written by "
+                "`sfsync localorg serve` is valid only while that org runs)"
+            )
+        return value
+
     @field_validator("api_version")
     @classmethod
     def _version_form(cls, value: str) -> str:
@@ -151,6 +162,21 @@ def _toml_file() -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def _check_toml() -> None:
+    toml_file = _toml_file()
+    if toml_file is None:
+        return
+    try:
+        tomllib.loads(toml_file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{toml_file}: not valid TOML ({exc})",
+            hint="fix the file at that line, or point SFSYNC_CONFIG_DIR elsewhere",
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{toml_file}: not valid UTF-8") from None
+
+
 def load_settings(*, env_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Load settings once; an env file comes from the argument or SFSYNC_ENV_FILE."""
     chosen = env_file or os.environ.get(ENV_FILE_VARIABLE)
@@ -160,6 +186,7 @@ def load_settings(*, env_file: Path | str | None = None, **overrides: Any) -> Se
             hint="pass the path written by `sfsync localorg serve --env-file`",
         )
     try:
+        _check_toml()
         if chosen is not None:
             return Settings(_env_file=str(chosen), **overrides)
         return Settings(**overrides)

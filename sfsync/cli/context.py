@@ -15,16 +15,25 @@ from sfsync.app import App
 from sfsync.logs import configure_logging
 from sfsync.settings import Settings, load_settings
 
-__all__ = ["Format", "State", "console", "emit_json", "state"]
+__all__ = ["Format", "Output", "State", "console", "emit_json", "state"]
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 class Format(StrEnum):
+    """Output of commands that can also write CSV."""
+
     table = "table"
     json = "json"
     csv = "csv"
+
+
+class Output(StrEnum):
+    """Output of commands that print a table for people or JSON for machines."""
+
+    table = "table"
+    json = "json"
 
 
 @dataclass

@@ -8,8 +8,9 @@ import typer
 from rich.table import Table
 from sqlmodel import func, select
 
-from sfsync.cli.context import Format, console, emit_json, state
+from sfsync.cli.context import Output, console, emit_json, state
 from sfsync.cycle import run_cycle
+from sfsync.errors import ConfigError
 from sfsync.runs import last_runs
 from sfsync.store.models import Account, Opportunity, Project, SyncState
 
@@ -38,6 +39,13 @@ def db_upgrade(ctx: typer.Context) -> None:
 def check(ctx: typer.Context) -> None:
     """Connect, check every mapped field against describe, show API usage."""
     app = state(ctx).app
+    app.check_files()
+    if not (app.settings.mappings_dir / "push.yaml").is_file():
+        raise ConfigError(
+            f"{app.settings.mappings_dir / 'push.yaml'} does not exist; a cycle "
+            "has nothing to push",
+            hint="copy mappings/push.yaml from the sfsync project",
+        )
     plans = app.check()
     table = Table("object", "fields read", "absent optional fields")
     for plan in plans:
@@ -76,7 +84,7 @@ def sync(
 
 def status(
     ctx: typer.Context,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Show jobs, the outbox, watermarks, record counts and the last runs."""
     from sfsync.service.status import service_status
@@ -93,7 +101,7 @@ def status(
         }
     service = service_status(app.store)
     runs = last_runs(app.store, limit=10)
-    if fmt is not Format.table:
+    if fmt is not Output.table:
         emit_json(
             {
                 "service": service,

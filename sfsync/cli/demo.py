@@ -125,9 +125,9 @@ def _show_portfolio(app: App) -> None:
     table.add_column("done", justify="right")
     table.add_column("P80 go-live", no_wrap=True)
     table.add_column("target", no_wrap=True)
-    table.add_column("why", overflow="fold", ratio=1)
     colour = {"Red": "red", "Amber": "yellow", "Green": "green"}
-    for row in rows[:12]:
+    shown = rows[:10]
+    for row in shown:
         table.add_row(
             str(row.project_id),
             row.name or "",
@@ -135,9 +135,12 @@ def _show_portfolio(app: App) -> None:
             f"{row.percent_complete:.0f}%" if row.percent_complete is not None else "",
             str(row.go_live_p80),
             str(row.target_go_live),
-            row.health_summary.partition(": ")[2] or row.health_summary,
         )
     console.print(table)
+    for row in shown:
+        if row.health != "Green":
+            reasons = row.health_summary.partition(": ")[2] or row.health_summary
+            console.print(f"  [bold]{row.project_id}[/] {reasons}", highlight=False)
 
 
 def _show_salesforce(app: App, org: Any) -> None:
@@ -254,10 +257,14 @@ def run_demo(st: State, *, keep: bool) -> None:
         finally:
             app.close()
         env_file = workdir / "demo.env"
-        env_file.write_text(
-            f"SFSYNC_DATABASE_URL=sqlite:///{(workdir / 'demo.db').resolve()}\n",
-            encoding="utf-8",
-        )
+        lines = [f"SFSYNC_DATABASE_URL=sqlite:///{(workdir / 'demo.db').resolve()}"]
+        if keep:
+            # The org stays up: its login goes in too, for check, sync and
+            # push against it. The file holds a password: owner-only.
+            lines += [f"{k}={v}" for k, v in org.env().items()]
+        env_file.touch(mode=0o600)
+        env_file.chmod(0o600)
+        env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         console.print(
             f"explore the result: [bold]sfsync --env-file {env_file} projects[/] "
             "(also: project show ID, kpi show ID, report, status, outbox)"

@@ -66,6 +66,11 @@ def main() -> None:
                 f"[yellow]what to do:[/] {scrub(exc.hint)}", highlight=False
             )
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        # Work is committed page by page and batch by batch; an interrupted
+        # run is picked up by the next one.
+        err_console.print("interrupted; what was committed is kept")
+        sys.exit(130)
 
 
 if __name__ == "__main__":

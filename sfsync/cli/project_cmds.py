@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from sfsync.cli.context import Format, console, emit_json, state
+from sfsync.cli.context import Output, console, emit_json, state
 from sfsync.errors import InputError
 from sfsync.progress import (
     CLOSED_STATUSES,
@@ -125,7 +125,7 @@ def projects(
             "--status", help="Only projects in this status: active, on_hold or done."
         ),
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """List projects: playbook, status, handoff, baseline go-live, % tasks closed."""
     if status is not None and status not in PROJECT_STATUSES:
@@ -135,7 +135,7 @@ def projects(
         )
     with state(ctx).app.store.session() as session:
         rows = _project_rows(session, status)
-    if fmt is Format.json:
+    if fmt is Output.json:
         emit_json(rows)
         return
     table = Table(title="projects", pad_edge=False)
@@ -321,7 +321,7 @@ def _print_details(details: dict[str, Any]) -> None:
 def project_show(
     ctx: typer.Context,
     project_id: Annotated[int, typer.Argument(help="The project's id.")],
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: Annotated[Output, typer.Option("--format")] = Output.table,
     events: Annotated[
         int, typer.Option("--events", min=0, help="How many recent events to show.")
     ] = EVENTS_SHOWN,
@@ -329,7 +329,7 @@ def project_show(
     """Show a project: phases, checklists, tasks, milestones and recent events."""
     with state(ctx).app.store.session() as session:
         details = _details(session, project_id, events)
-    if fmt is Format.json:
+    if fmt is Output.json:
         emit_json(details)
         return
     _print_details(details)
@@ -445,7 +445,7 @@ def progress_import(
         Path, typer.Argument(help="A UTF-8 CSV file.", exists=True, dir_okay=False)
     ],
     actor: ActorOption = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Apply task statuses from a CSV; exits with 1 when any row was rejected.
 
@@ -455,7 +455,7 @@ def progress_import(
     report = import_progress_csv(
         state(ctx).app.store, file, actor=actor or _actor(), at=datetime.now(UTC)
     )
-    if fmt is Format.json:
+    if fmt is Output.json:
         emit_json(report.to_dict())
     else:
         console.print(

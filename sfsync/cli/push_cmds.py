@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sfsync.cli.context import Format, console, emit_json, state
+from sfsync.cli.context import Output, console, emit_json, state
+from sfsync.errors import InputError
+from sfsync.kpi_job import run_kpis
 from sfsync.push.job import plan_push, push_mapping, run_push
 from sfsync.push.metadata import export_metadata
 from sfsync.push.outbox import OPEN_STATUSES, list_rows, requeue_parked
@@ -22,9 +24,9 @@ outbox_app = typer.Typer(
 metadata_app = typer.Typer(help="Salesforce field metadata.", no_args_is_help=True)
 
 
-def _show_plan(ctx: typer.Context, fmt: Format) -> None:
+def _show_plan(ctx: typer.Context, fmt: Output) -> None:
     changes = plan_push(state(ctx).app)
-    if fmt is Format.json:
+    if fmt is Output.json:
         emit_json(
             [
                 {
@@ -60,7 +62,7 @@ def push(
             help="Print each record's field changes, old and new; write nothing.",
         ),
     ] = False,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Write changed status and health fields to Salesforce.
 
@@ -68,8 +70,17 @@ def push(
     """
     if dry_run:
         _show_plan(ctx, fmt)
+        if fmt is Output.table:
+            console.print(
+                "values as of the last KPI computation; `sfsync kpi recompute` "
+                "refreshes them (`sfsync push` does it first)"
+            )
         return
-    report = run_push(state(ctx).app)
+    app = state(ctx).app
+    # Progress recorded since the last cycle moves the KPIs; push what they
+    # are now, not what they were.
+    run_kpis(app, today=datetime.now(UTC).date())
+    report = run_push(app)
     sent = report.send
     console.print(
         f"changes: {len(report.changes)}  sent: {sent.sent if sent else 0}  "
@@ -89,15 +100,22 @@ def outbox(
         typer.Option("--status", help="pending, parked, sent or superseded."),
     ] = None,
     limit: Annotated[int, typer.Option("--limit")] = 100,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """List outbox rows: by default those still open (pending and parked)."""
     if ctx.invoked_subcommand is not None:
         return
+    known = ("pending", "parked", "sent", "superseded")
+    unknown = sorted(set(status or ()) - set(known))
+    if unknown:
+        raise InputError(
+            f"unknown outbox status {', '.join(unknown)}",
+            hint=f"use {', '.join(known)}",
+        )
     rows = list_rows(
         state(ctx).app.store, statuses=tuple(status or OPEN_STATUSES), limit=limit
     )
-    if fmt is Format.json:
+    if fmt is Output.json:
         emit_json([r.model_dump(mode="json") for r in rows])
         return
     table = Table("id", "object", "record", "status", "attempts", "fields", "error")

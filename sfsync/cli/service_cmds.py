@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from sfsync.cli.context import Format, console, emit_json, err_console, state
+from sfsync.cli.context import Output, console, emit_json, err_console, state
 from sfsync.errors import InputError
 from sfsync.settings import PROJECT_ROOT
 
@@ -40,7 +40,12 @@ def run(
     metrics_port: Annotated[
         int, typer.Option(help="Port for /metrics and /healthz; 0 picks a free one.")
     ] = 9464,
-    metrics_host: Annotated[str, typer.Option(help="Address to serve on.")] = "0.0.0.0",  # noqa: S104
+    metrics_host: Annotated[
+        str,
+        typer.Option(
+            help="Address to serve on; 0.0.0.0 lets a scraper outside the host in."
+        ),
+    ] = "127.0.0.1",
     jobs_dir: Annotated[
         Path | None, typer.Option(help="Folder of job modules (default: ./jobs).")
     ] = None,
@@ -64,6 +69,7 @@ def run(
         app, specs, metrics, overrides=overrides, misfire_grace_s=misfire_grace_s
     )
     service.triggers()  # a bad schedule fails here, before anything runs
+    app.check_files()
     app.check()
     if once:
         results = service.run_once()
@@ -235,13 +241,13 @@ def reconcile(
     fix: Annotated[
         bool, typer.Option("--fix", help="Queue each pushed-field difference.")
     ] = False,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Repair the mirror; list (or with --fix queue) pushed-field differences."""
     from sfsync.reconcile import reconcile as run_reconcile
 
     result = run_reconcile(state(ctx).app, fix=fix)
-    if fmt is Format.json:
+    if fmt is Output.json:
         emit_json(
             {
                 "mirror": [vars(m) for m in result.mirror],

@@ -144,7 +144,7 @@ def plan_push(
 def _check_fields(app: App, mapping: PushMapping, sobjects: set[str]) -> None:
     checked = _described.setdefault(app.client, set())
     for sobject in sorted(sobjects - checked):
-        describe = app.client.describe(sobject)
+        describe = app.describe(sobject)
         check_push_describe(mapping.objects[sobject], describe)
         checked.add(sobject)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
 from sfsync.errors import ConfigError, DescribeMismatchError
+from sfsync.kpi.snapshot import KpiSnapshot
 from sfsync.store.models import Project
 from sfsync.yamlfile import load_located_yaml
 
@@ -33,6 +35,18 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
 
 ACCOUNT_ROLLUPS = frozenset(
     {"active_projects", "projects", "worst_health", "next_go_live"}
+)
+# What a KPI snapshot row holds: the engine's snapshot, the values the KPI
+# step stores beside it for CRM users, and the row's own time stamps.
+KPI_KEYS = frozenset(
+    {f.name for f in dataclass_fields(KpiSnapshot)}
+    | {
+        "onboarding_status",
+        "current_phase",
+        "probability_on_target_percent",
+        "computed_at",
+        "data_as_of",
+    }
 )
 SOURCES_BY_OBJECT = {"Opportunity": ("project", "kpi"), "Account": ("account",)}
 FIELD_KEYS = frozenset(
@@ -192,6 +206,11 @@ def _check_source(where: str, sobject: str, name: str, source: Any) -> None:
         raise ConfigError(
             f"{where}: '{key}' is not a column of the project table",
             hint=f"use one of {', '.join(sorted(Project.model_fields))}",
+        )
+    if kind == "kpi" and key not in KPI_KEYS:
+        raise ConfigError(
+            f"{where}: '{key}' is not a value of a KPI snapshot",
+            hint=f"use one of {', '.join(sorted(KPI_KEYS))} (docs/kpis.md)",
         )
     if kind == "account" and key not in ACCOUNT_ROLLUPS:
         raise ConfigError(

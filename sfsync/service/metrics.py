@@ -169,7 +169,7 @@ class MetricsServer:
         metrics: ServiceMetrics,
         healthy: Callable[[], tuple[bool, dict[str, Any]]],
         *,
-        host: str = "0.0.0.0",  # noqa: S104 - scraped from outside the container
+        host: str = "127.0.0.1",
         port: int = 9464,
     ) -> None:
         self.metrics = metrics

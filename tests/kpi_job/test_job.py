@@ -111,7 +111,9 @@ def test_health_and_its_reasons_are_stored(store: Store) -> None:
     assert row.data["health_summary"].startswith("Red: ")
 
 
-def test_projects_finished_long_ago_get_no_new_snapshot(store: Store) -> None:
+def test_project_finished_long_ago_gets_one_final_snapshot_then_no_more(
+    store: Store,
+) -> None:
     old, recent = make_projects(store, 2, close=date(2025, 9, 1))
     finish(store, old, slip=0)
     finish(store, recent, slip=0)
@@ -125,10 +127,19 @@ def test_projects_finished_long_ago_get_no_new_snapshot(store: Store) -> None:
         milestone.actual = MONDAY - timedelta(days=3)
         session.add(milestone)
 
-    report = compute_snapshots(store, today=MONDAY, finished_within_days=30)
+    first = compute_snapshots(store, today=MONDAY, finished_within_days=30)
+    later = compute_snapshots(
+        store, today=MONDAY + timedelta(days=1), finished_within_days=30
+    )
 
-    assert report.computed == 1
-    assert [r.project_id for r in snapshots(store)] == [recent]
+    assert first.computed == 2
+    assert later.computed == 1
+    days = sorted((r.project_id, r.day) for r in snapshots(store))
+    assert days == [
+        (old, MONDAY),
+        (recent, MONDAY),
+        (recent, MONDAY + timedelta(days=1)),
+    ]
 
 
 def test_run_kpis_records_a_run_and_reads_the_health_rules(
