@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from email.utils import formatdate
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -152,9 +153,7 @@ class LocalOrg:
         Path(self.jwt_cert_file).write_text(self.credentials.jwt_certificate_pem)
 
     def app(self) -> Starlette:
-        return Starlette(
-            routes=[Route("/{path:path}", self._endpoint, methods=_METHODS)]
-        )
+        return Starlette(routes=[Route("/{path:path}", self._dated, methods=_METHODS)])
 
     def _config(self) -> uvicorn.Config:
         return uvicorn.Config(
@@ -164,6 +163,10 @@ class LocalOrg:
             log_level="warning",
             lifespan="off",
             access_log=False,
+            # uvicorn's own Date header is refreshed by its event loop and
+            # falls seconds behind while the loop is busy; clients read the
+            # server's clock from it, so every reply gets an exact one.
+            date_header=False,
             timeout_keep_alive=30,
         )
 
@@ -340,6 +343,11 @@ class LocalOrg:
         self.sessions.bulk_invalid_session_400 = False
 
     # -- HTTP ----------------------------------------------------------------
+
+    async def _dated(self, request: Request) -> Response:
+        response = await self._endpoint(request)
+        response.headers["Date"] = formatdate(self.store.now().timestamp(), usegmt=True)
+        return response
 
     async def _endpoint(self, request: Request) -> Response:
         path = request.url.path
