@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sfsync.cycle import SYNC_LOCK as CYCLE_LOCK
 from sfsync.cycle import run_cycle
 from sfsync.service.scheduler import JobContext, JobSpec
 
-SYNC_LOCK = "sync"
+SYNC_LOCK = CYCLE_LOCK
 
 
 def run(context: JobContext) -> Any:
-    return run_cycle(context.app, today=context.today, stop=context.stop)
+    # The scheduler already holds the sync lock for this run.
+    return run_cycle(context.app, today=context.today, stop=context.stop, lock=False)
 
 
 JOB = JobSpec(

@@ -14,6 +14,7 @@ from sfsync.logs import get_logger
 from sfsync.pull import PullResult, pull_all
 from sfsync.push.job import PushReport, run_push
 from sfsync.runs import recorded_run
+from sfsync.service.locks import job_lock
 
 __all__ = ["CycleReport", "run_cycle", "run_pull"]
 
@@ -43,17 +44,38 @@ def run_pull(app: App) -> list[PullResult]:
     return results
 
 
+SYNC_LOCK = "sync"
+
+
 def run_cycle(
-    app: App, *, today: date | None = None, stop: threading.Event | None = None
+    app: App,
+    *,
+    today: date | None = None,
+    stop: threading.Event | None = None,
+    lock: bool = True,
 ) -> CycleReport:
     """Run every step once, in order; a step's failure stops the ones after it.
 
     ``stop`` is checked between steps: a shutdown lets the step in flight
-    finish and commit, and leaves the rest to the next cycle.
+    finish and commit, and leaves the rest to the next cycle. The cycle holds
+    the ``sync`` job lock, so two processes on one database (two replicas, or
+    a `sfsync sync` beside `sfsync run`) never pull or push at the same time;
+    the second gets a ConflictError at once. ``lock=False`` is for a caller
+    that already holds it (the scheduler).
     """
+    if lock:
+        with job_lock(app.store, SYNC_LOCK):
+            return _cycle(app, today=today, stop=stop)
+    return _cycle(app, today=today, stop=stop)
+
+
+def _cycle(
+    app: App, *, today: date | None, stop: threading.Event | None
+) -> CycleReport:
     today = today or datetime.now(UTC).date()
     report = CycleReport()
     calls_before = app.client.calls
+    app.check_files()
     app.plans()
 
     def stopping(step: str) -> bool:

@@ -28,10 +28,14 @@ class SfsyncError(Exception):
     retryable: bool = False
     exit_code: int = 1
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, retryable: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        if retryable is not None:
+            self.retryable = retryable
 
     def __str__(self) -> str:
         if self.hint:

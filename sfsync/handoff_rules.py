@@ -72,7 +72,10 @@ class HandoffRulesError(ConfigError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems: list[Problem] = sorted(problems)
-        super().__init__(format_problems(self.problems))
+        super().__init__(
+            format_problems(self.problems),
+            hint="fix the rules at each line named; `sfsync check` reads them again",
+        )
 
 
 @dataclass(frozen=True, slots=True)

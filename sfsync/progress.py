@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
 from sqlalchemy import func
@@ -175,7 +175,22 @@ def _event(
     )
 
 
-def _check_day(task: ProjectTask, status: str, on: date, today: date) -> None:
+# Work often starts a little before the contract is signed (a kick-off
+# booked during the final negotiation); a date much earlier is a typo.
+EARLIEST_BEFORE_HANDOFF_DAYS = 90
+
+
+def _check_day(
+    task: ProjectTask, status: str, on: date, today: date, handoff: date
+) -> None:
+    earliest = handoff - timedelta(days=EARLIEST_BEFORE_HANDOFF_DAYS)
+    if on < earliest:
+        raise InputError(
+            f"task {task.task_key}: the date {on.isoformat()} is more than "
+            f"{EARLIEST_BEFORE_HANDOFF_DAYS} days before the project's handoff "
+            f"({handoff.isoformat()})",
+            hint="check the date; give the day the change happened",
+        )
     if on > today:
         raise InputError(
             f"task {task.task_key}: the date {on.isoformat()} is in the future "
@@ -326,7 +341,7 @@ def apply_task_status(
     if task.status == status:
         return ChangeResult(task, changed=False)
     day = on or at.date()
-    _check_day(task, status, day, at.date())
+    _check_day(task, status, day, at.date(), project.handoff_date)
     before = task.status
     _move(task, status, day)
     session.add(task)

@@ -164,14 +164,21 @@ class _Puller:
 
     def state(self) -> SyncState:
         with self.store.transaction() as session:
-            state = session.get(SyncState, self.sobject)
-            if state is None:
-                state = SyncState(
+            # Made with ON CONFLICT DO NOTHING: a second process making the
+            # same first row at the same moment is not an error.
+            dialect = session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            session.execute(
+                insert(SyncState.__table__)  # type: ignore[attr-defined]
+                .values(
                     sobject=self.sobject,
                     floor=self.settings.pull_floor,
                     updated_at=self.now,
                 )
-                session.add(state)
+                .on_conflict_do_nothing(index_elements=["sobject"])
+            )
+            state = session.get(SyncState, self.sobject)
+            assert state is not None
             return state
 
     def soql(self, since: datetime, until: datetime | None) -> str:

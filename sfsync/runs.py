@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import col, select
 
-from sfsync.errors import LimitReachedError, SfsyncError
+from sfsync.errors import LimitReachedError, SfsyncError, StoreError
 from sfsync.logs import bind_run, get_logger, scrub
 from sfsync.store.db import Store
 from sfsync.store.models import SyncRun
@@ -52,6 +53,8 @@ def recorded_run(
         stats = RunStats(run_id=run_id, job=job)
         started = utcnow()
         calls_before = getattr(calls, "calls", 0)
+        if hasattr(calls, "forget_usage"):
+            calls.forget_usage()
         if not dry_run:
             with store.transaction() as session:
                 session.add(SyncRun(id=run_id, job=job, started_at=started))
@@ -65,6 +68,19 @@ def recorded_run(
         except SfsyncError as exc:
             outcome, error = "failed", str(exc)
             raise
+        except (OperationalError, InterfaceError) as exc:
+            # A read outside Store.transaction lost its connection: the same
+            # clear, retryable error a transaction gives.
+            outcome = "failed"
+            lost = StoreError(
+                f"the database connection failed during {job} "
+                f"({type(exc.orig).__name__}: {str(exc.orig).strip()[:200]})",
+                hint="the next cycle does it again; if it repeats, check the "
+                "database server and SFSYNC_DATABASE_URL",
+                retryable=True,
+            )
+            error = str(lost)
+            raise lost from exc
         except BaseException as exc:
             outcome, error = "failed", scrub(f"{type(exc).__name__}: {exc}")
             raise

@@ -14,6 +14,10 @@ from sfsync.store.db import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+# The fault matrix's summary hook, loaded from here so that it runs whatever
+# folder pytest starts from (xdist's controller reads only this conftest).
+pytest_plugins = ["faults.summary"]
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "SFSYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )

@@ -32,7 +32,11 @@ class PlaybookError(ConfigError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems: list[Problem] = sorted(problems)
-        super().__init__(format_problems(self.problems))
+        super().__init__(
+            format_problems(self.problems),
+            hint="fix the playbook at each line named; `sfsync check` reads the "
+            "playbooks again",
+        )
 
 
 def load_playbook(path: Path | str) -> Playbook:

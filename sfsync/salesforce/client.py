@@ -42,6 +42,9 @@ __all__ = ["ApiUsage", "QueryPage", "QueryTimeoutError", "SalesforceClient"]
 log = get_logger(__name__)
 T = TypeVar("T")
 
+# How long a Sforce-Limit-Info reading stands for the org's current usage.
+USAGE_FRESH_S = 300.0
+
 TRANSIENT_CODES = frozenset(
     {"SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW", "TXN_SECURITY_METERING_ERROR"}
 )
@@ -184,6 +187,7 @@ class SalesforceClient:
         self.calls = 0
         self.calls_by_operation: dict[str, int] = {}
         self.usage: ApiUsage | None = None
+        self._usage_seen = 0.0
         # Salesforce's clock, from the Date header of the latest reply.
         self.server_time: datetime | None = None
         self.http = _CountingSession(
@@ -216,6 +220,7 @@ class SalesforceClient:
                 used, _, limit = value.partition("/")
                 if used.isdigit() and limit.isdigit():
                     self.usage = ApiUsage(int(used), int(limit))
+                    self._usage_seen = time.monotonic()
 
     @property
     def reserve(self) -> int | None:
@@ -223,7 +228,20 @@ class SalesforceClient:
             return None
         return math.ceil(self.usage.limit * self.settings.api_reserve_percent / 100)
 
+    def forget_usage(self) -> None:
+        """Let the next call ask Salesforce again instead of trusting a reading.
+
+        Called at the start of each run: a reserve reached (or a daily limit
+        hit) in one run must not keep a long-lived process from trying in the
+        next, once the rolling allocation has room again.
+        """
+        self._usage_seen = 0.0
+
     def _check_reserve(self, operation: str) -> None:
+        if time.monotonic() - self._usage_seen > USAGE_FRESH_S:
+            # The allocation is a rolling 24 hours: an old reading says
+            # nothing about now. The next reply brings a fresh one.
+            return
         reserve = self.reserve
         if (
             self.usage is not None

@@ -10,6 +10,7 @@ at the end. A process killed with SIGKILL leaves its lease to expire after
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
@@ -21,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Table, and_, delete, select, text, update
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import DBAPIError
 
 from sfsync.errors import ConflictError
 from sfsync.logs import get_logger
@@ -59,7 +61,8 @@ def default_holder() -> str:
 def _held(name: str) -> ConflictError:
     return ConflictError(
         f"job {name!r} is running in another process or replica",
-        hint="nothing to do: the scheduler tries again at the next run time",
+        hint="wait for that run to finish; a scheduled run simply tries again "
+        "at its next time",
     )
 
 
@@ -97,10 +100,17 @@ def _advisory(store: Store, name: str) -> Iterator[LockLost]:
         try:
             yield LockLost()
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            connection.commit()
+            try:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                connection.commit()
+            except DBAPIError:
+                # The lock's connection is gone (the server restarted or cut
+                # it), and an advisory lock dies with its connection: it is
+                # already released.
+                log.warning("job_lock_connection_lost", lock=name)
     finally:
-        connection.close()
+        with contextlib.suppress(DBAPIError):
+            connection.close()
 
 
 def _now() -> datetime:
@@ -145,9 +155,41 @@ def _renew(store: Store, name: str, holder: str, ttl_s: float) -> bool:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _holder_is_dead(holder: str) -> bool:
+    """Whether ``holder`` was a process on this host that no longer runs."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname()[:40] or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _clear_dead_lease(store: Store, name: str) -> bool:
+    """Drop a lease whose process was killed, instead of waiting for its expiry."""
+    with store.transaction() as session:
+        current = session.execute(
+            select(_TABLE.c.holder).where(_TABLE.c.name == name)
+        ).scalar()
+        if current is None or not _holder_is_dead(str(current)):
+            return False
+        session.execute(
+            delete(_TABLE).where(_TABLE.c.name == name, _TABLE.c.holder == current)
+        )
+    log.warning("job_lock_dead_holder_cleared", lock=name, holder=current)
+    return True
+
+
 @contextmanager
 def _lease(store: Store, name: str, *, holder: str, ttl_s: float) -> Iterator[LockLost]:
-    if not _try_lease(store, name, holder, ttl_s):
+    if not _try_lease(store, name, holder, ttl_s) and not (
+        _clear_dead_lease(store, name) and _try_lease(store, name, holder, ttl_s)
+    ):
         raise _held(name)
     log.debug("job_lock_acquired", lock=name, kind="lease", holder=holder)
     lost = LockLost()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from sfsync.errors import StoreError
@@ -47,11 +48,26 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work commits together or not at all."""
+        """A session whose work commits together or not at all.
+
+        A lost or refused database connection becomes a retryable StoreError:
+        nothing of the transaction was kept, and the next run does it again.
+        """
         with self.session() as session:
             try:
                 yield session
                 session.commit()
+            except (OperationalError, InterfaceError) as exc:
+                with contextlib.suppress(Exception):
+                    session.rollback()
+                raise StoreError(
+                    "the database connection failed mid-transaction "
+                    f"({type(exc.orig).__name__}: {str(exc.orig).strip()[:200]}); "
+                    "nothing of that transaction was kept",
+                    hint="the next cycle does it again; if it repeats, check the "
+                    "database server and SFSYNC_DATABASE_URL",
+                    retryable=True,
+                ) from exc
             except BaseException:
                 session.rollback()
                 raise
@@ -90,6 +106,11 @@ class Store:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite opens transactions itself, but not before DDL: a migration's
+    # CREATE TABLEs would each commit alone, and a process killed between
+    # them would leave a half-made schema. With its own handling off, every
+    # transaction starts with an explicit BEGIN (below), DDL included.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets the scheduler's jobs read while another writes; the busy
     # timeout turns a brief lock into a wait instead of an error.
@@ -99,12 +120,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
