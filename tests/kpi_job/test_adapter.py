@@ -30,7 +30,9 @@ def counted_statements(store: Store) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def count(*args: object) -> None:
-        statements.append(str(args[2]))
+        # Transaction control (SQLite's explicit BEGIN) is not a query.
+        if str(args[2]).strip().upper() != "BEGIN":
+            statements.append(str(args[2]))
 
     event.listen(store.engine, "before_cursor_execute", count)
     try:

@@ -189,10 +189,11 @@ def test_error_text_lists_problems_as_file_line_message(write_file: WriteFile) -
         load_playbook(path)
 
     (line,) = marked_lines(text)
-    assert str(caught.value) == (
+    assert caught.value.message == (
         f"{path}:{line}: task 'setup' depends on unknown task 'kikoff'; "
         f"did you mean 'kickoff_call'?"
     )
+    assert caught.value.hint is not None
 
 
 def test_a_playbook_error_is_a_config_error(write_file: WriteFile) -> None:
