@@ -53,8 +53,6 @@ def recorded_run(
         stats = RunStats(run_id=run_id, job=job)
         started = utcnow()
         calls_before = getattr(calls, "calls", 0)
-        if hasattr(calls, "forget_usage"):
-            calls.forget_usage()
         if not dry_run:
             with store.transaction() as session:
                 session.add(SyncRun(id=run_id, job=job, started_at=started))

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     bulk_poll_interval_s: float = Field(default=1.0, gt=0)
 
     api_reserve_percent: float = Field(default=10.0, ge=0, le=100)
+    # How long a Sforce-Limit-Info reading stands for the org's usage: the
+    # allocation is a rolling 24 hours, so after this the next call asks again.
+    api_usage_fresh_s: float = Field(default=300.0, gt=0)
     retry_attempts: int = Field(default=5, ge=1)
     retry_initial_wait_s: float = Field(default=0.5, ge=0)
     retry_max_wait_s: float = Field(default=30.0, ge=0)

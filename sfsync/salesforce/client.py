@@ -42,9 +42,6 @@ __all__ = ["ApiUsage", "QueryPage", "QueryTimeoutError", "SalesforceClient"]
 log = get_logger(__name__)
 T = TypeVar("T")
 
-# How long a Sforce-Limit-Info reading stands for the org's current usage.
-USAGE_FRESH_S = 300.0
-
 TRANSIENT_CODES = frozenset(
     {"SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW", "TXN_SECURITY_METERING_ERROR"}
 )
@@ -228,17 +225,8 @@ class SalesforceClient:
             return None
         return math.ceil(self.usage.limit * self.settings.api_reserve_percent / 100)
 
-    def forget_usage(self) -> None:
-        """Let the next call ask Salesforce again instead of trusting a reading.
-
-        Called at the start of each run: a reserve reached (or a daily limit
-        hit) in one run must not keep a long-lived process from trying in the
-        next, once the rolling allocation has room again.
-        """
-        self._usage_seen = 0.0
-
     def _check_reserve(self, operation: str) -> None:
-        if time.monotonic() - self._usage_seen > USAGE_FRESH_S:
+        if time.monotonic() - self._usage_seen > self.settings.api_usage_fresh_s:
             # The allocation is a rolling 24 hours: an old reading says
             # nothing about now. The next reply brings a fresh one.
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,6 +63,9 @@ def restore(org: LocalOrg) -> Callable[[], None]:
     def clear() -> None:
         org.clear_faults()
         org.set_daily_limit(10_000_000)
+        # Long enough for a usage reading made short-lived by the limit
+        # faults (api_usage_fresh_s) to stop standing for the org.
+        time.sleep(1.1)
 
     return clear
 
