@@ -189,6 +189,9 @@ def run_cycle_scenarios(bench: Bench) -> dict[str, Any]:
             {"kind": "planned_push"},
         )
         _apply(org, setup[-1])
+        # Those values stand for a push of an earlier cycle: in service the
+        # next pull comes minutes later, well past the overlap window.
+        time.sleep(BENCH_OVERLAP_S + 1)
         results["setup"] = setup
         bench.say("cycle: sfsync settling cycle (reads the pushed values back)")
         results["settle"] = bench.sfsync(org, db, {"kind": "cycle"})
