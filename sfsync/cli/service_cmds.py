@@ -60,9 +60,9 @@ def run(
     st = state(ctx)
     app = st.app
     file_overrides, source = schedule_overrides(st.settings.config_dir)
-    # SFSYNC_SCHEDULE and the [schedule] table of sfsync.toml come through the
-    # settings; a schedule.toml beside it is read as well.
-    overrides = {**file_overrides, **st.settings.schedule}
+    # The [schedule] table of sfsync.toml (or SFSYNC_SCHEDULE) comes through
+    # the settings; a schedule.toml beside sfsync.toml overrides it.
+    overrides = {**st.settings.schedule, **file_overrides}
     specs = load_job_specs(jobs_dir or _jobs_dir())
     metrics = ServiceMetrics(app.store, client=app.client)
     service = Service(

@@ -129,11 +129,12 @@ def parse_schedule(text: str, *, where: str) -> BaseTrigger | None:
 def schedule_overrides(config_dir: Path) -> tuple[dict[str, str], Path | None]:
     """The ``[schedule]`` table: job name -> schedule, and the file it came from.
 
-    Read from ``sfsync.toml`` when it holds the table, else from
-    ``schedule.toml`` beside it; ``sfsync run`` lays the settings' own
-    ``schedule`` (SFSYNC_SCHEDULE) over it.
+    Read from ``schedule.toml`` beside ``sfsync.toml``, for a deployment that
+    keeps its schedule apart; ``sfsync run`` lays it over the settings'
+    ``schedule`` (the ``[schedule]`` table of ``sfsync.toml``, or
+    SFSYNC_SCHEDULE).
     """
-    for name in ("sfsync.toml", "schedule.toml"):
+    for name in ("schedule.toml",):
         path = config_dir / name
         if not path.is_file():
             continue

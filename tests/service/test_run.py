@@ -71,7 +71,7 @@ def test_two_replicas_make_one_project_per_won_deal_and_never_overlap(
     time.sleep(5)  # more cycles on both replicas with nothing new
     stopped = [_stop(r) for r in replicas]
 
-    assert settled
+    assert settled, stopped[0][1][-3000:]
     assert [code for code, _ in stopped] == [0, 0], stopped[0][1][-2000:]
     with store.session() as session:
         projects = list(session.execute(select(Project.opportunity_id)).scalars())
