@@ -139,6 +139,12 @@ def outbox_retry(
 ) -> None:
     """Put parked rows back in the queue, after fixing what refused them."""
     count = requeue_parked(state(ctx).app.store, ids=ids or (), now=datetime.now(UTC))
+    if ids and count < len(ids):
+        raise InputError(
+            f"{len(ids) - count} of the ids given are not parked outbox rows "
+            f"({count} queued again)",
+            hint="list the parked rows with `sfsync outbox --status parked`",
+        )
     console.print(f"{count} parked rows queued again; `sfsync push` sends them")
 
 
