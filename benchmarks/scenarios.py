@@ -175,15 +175,14 @@ def opportunity_records(
 
 def metadata_dirs(workdir: Path) -> list[Path]:
     """The custom fields an admin deploys: pulled ones and the exported pushed ones."""
-    from sfsync.push.mapping import load_push_mapping
-    from sfsync.push.metadata import export_metadata
+    from sfsync.push.metadata import deployable_metadata
     from sfsync.settings import PROJECT_ROOT
 
-    exported = workdir / "push-metadata"
-    export_metadata(
-        load_push_mapping(PROJECT_ROOT / "mappings" / "push.yaml"), exported
+    return deployable_metadata(
+        config_dir=PROJECT_ROOT / "config",
+        mappings_dir=PROJECT_ROOT / "mappings",
+        workdir=workdir,
     )
-    return [PROJECT_ROOT / "config" / "salesforce", exported]
 
 
 def load_org(

@@ -16,7 +16,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from sfsync.calendar import BusinessCalendar
@@ -26,7 +25,7 @@ from sfsync.logs import get_logger
 from sfsync.mapping import ObjectMapping
 from sfsync.playbooks import Playbook, Schedule, load_playbooks, schedule
 from sfsync.runs import RunStats, recorded_run
-from sfsync.store.db import Store
+from sfsync.store.db import Store, upsert_insert
 from sfsync.store.models import (
     Account,
     Opportunity,
@@ -122,11 +121,9 @@ def _insert_projects(session: Session, rows: list[dict[str, Any]]) -> dict[str, 
     """Insert projects unless they exist; opportunity id -> id of those made here."""
     if not rows:
         return {}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = Project.__table__  # type: ignore[attr-defined]
     statement = (
-        insert(table)
+        upsert_insert(session, table)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["opportunity_id"])
         .returning(table.c.id, table.c.opportunity_id)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from sfsync.errors import InputError
@@ -38,7 +37,7 @@ from sfsync.kpi_store import (
 )
 from sfsync.logs import get_logger
 from sfsync.runs import RunStats, recorded_run
-from sfsync.store.db import Store
+from sfsync.store.db import Store, upsert_insert
 from sfsync.store.models import KpiSnapshot as KpiSnapshotRow
 from sfsync.store.models import Project
 
@@ -136,9 +135,7 @@ def load_history(
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(_snapshot_table)
+    statement = upsert_insert(session, _snapshot_table)
     statement = statement.on_conflict_do_update(
         index_elements=["project_id", "day"],
         set_={

@@ -15,7 +15,6 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from sfsync.errors import SalesforceError
@@ -27,7 +26,7 @@ from sfsync.salesforce.client import QueryTimeoutError, SalesforceClient
 from sfsync.salesforce.soql import datetime_literal
 from sfsync.salesforce.soql import select as soql_select
 from sfsync.settings import Settings
-from sfsync.store.db import Store
+from sfsync.store.db import Store, upsert_insert
 from sfsync.store.models import SyncState
 
 __all__ = ["PullPlan", "PullResult", "pull_object", "upsert_rows"]
@@ -100,12 +99,10 @@ def upsert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     """Insert or update ``rows`` by primary key ``id`` in one statement."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # One statement executed for many parameter sets: SQLAlchemy batches it
     # without compiling a parameter per value, which a multi-row VALUES
     # literal would do (seconds per page of 2,000).
-    statement = insert(table)
+    statement = upsert_insert(session, table)
     columns = [c for c in rows[0] if c != "id"]
     statement = statement.on_conflict_do_update(
         index_elements=["id"],
@@ -166,10 +163,8 @@ class _Puller:
         with self.store.transaction() as session:
             # Made with ON CONFLICT DO NOTHING: a second process making the
             # same first row at the same moment is not an error.
-            dialect = session.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
             session.execute(
-                insert(SyncState.__table__)  # type: ignore[attr-defined]
+                upsert_insert(session, SyncState.__table__)  # type: ignore[attr-defined]
                 .values(
                     sobject=self.sobject,
                     floor=self.settings.pull_floor,

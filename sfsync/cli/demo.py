@@ -21,7 +21,7 @@ from sfsync.demo_progress import play_history
 from sfsync.kpi_job import portfolio
 from sfsync.logs import configure_logging
 from sfsync.push.mapping import load_push_mapping
-from sfsync.push.metadata import export_metadata
+from sfsync.push.metadata import deployable_metadata
 from sfsync.settings import Settings, load_settings
 from sfsync.store.models import Opportunity, Project
 
@@ -214,9 +214,9 @@ def run_demo(st: State, *, keep: bool) -> None:
     # The org gets exactly what an admin deploys: the pulled custom fields
     # shipped in config/salesforce and the pushed ones exported from
     # mappings/push.yaml.
-    exported = workdir / "push-metadata"
-    export_metadata(load_push_mapping(base.mappings_dir / "push.yaml"), exported)
-    metadata = [base.config_dir / "salesforce", exported]
+    metadata = deployable_metadata(
+        config_dir=base.config_dir, mappings_dir=base.mappings_dir, workdir=workdir
+    )
     today = datetime.now(UTC).date()
     with LocalOrg.start(metadata_dirs=metadata) as org:
         data = make_demo_org(today=today)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from sfsync.push.mapping import PushField, PushMapping
+from sfsync.push.mapping import PushField, PushMapping, load_push_mapping
 
-__all__ = ["export_metadata", "field_metadata"]
+__all__ = ["deployable_metadata", "export_metadata", "field_metadata"]
 
 NAMESPACE = "http://soap.sforce.com/2006/04/metadata"
 METADATA_TYPES = {
@@ -75,3 +75,17 @@ def export_metadata(mapping: PushMapping, directory: Path) -> list[Path]:
             path.write_text(field_metadata(pushed), encoding="utf-8")
             written.append(path)
     return written
+
+
+def deployable_metadata(
+    *, config_dir: Path, mappings_dir: Path, workdir: Path
+) -> list[Path]:
+    """The SFDX folders an admin deploys for sfsync, ready for a local org.
+
+    The pulled custom fields ship in ``config/salesforce``; the pushed ones
+    are exported from ``mappings/push.yaml`` into ``workdir/push-metadata``,
+    so an org made from these folders always matches the push mapping.
+    """
+    exported = workdir / "push-metadata"
+    export_metadata(load_push_mapping(mappings_dir / "push.yaml"), exported)
+    return [config_dir / "salesforce", exported]

@@ -13,13 +13,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from sfsync.errors import StoreError
 from sfsync.settings import mask_url
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "open_store", "upsert_insert"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant works; it only has to be the same for every replica.
@@ -103,6 +104,13 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def upsert_insert(session: Session, table: Any) -> Any:
+    """An INSERT on ``table`` that takes ON CONFLICT clauses, for either database."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

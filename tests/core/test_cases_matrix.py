@@ -41,8 +41,7 @@ from sfsync.errors import (
 from sfsync.localorg import LocalOrg
 from sfsync.mapping import load_mappings
 from sfsync.pull import PullPlan, pull_object
-from sfsync.push.mapping import load_push_mapping
-from sfsync.push.metadata import export_metadata
+from sfsync.push.metadata import deployable_metadata
 from sfsync.push.outbox import Outcome
 from sfsync.push.send import send_rows
 from sfsync.salesforce.bulk import bulk_ingest, bulk_query
@@ -76,14 +75,15 @@ def _field_xml(name: str, extra: str = "") -> str:
 
 
 def _case_metadata(tmp: Path) -> list[Path]:
-    pushed = tmp / "push-metadata"
-    export_metadata(load_push_mapping(ROOT / "mappings" / "push.yaml"), pushed)
+    deployed = deployable_metadata(
+        config_dir=ROOT / "config", mappings_dir=ROOT / "mappings", workdir=tmp
+    )
     fields = tmp / "case-metadata" / "objects" / "Account" / "fields"
     fields.mkdir(parents=True)
     (fields / f"{EXTERNAL_KEY}.field-meta.xml").write_text(
         _field_xml(EXTERNAL_KEY, "  <externalId>true</externalId>\n"), "utf-8"
     )
-    return [ROOT / "config" / "salesforce", pushed, tmp / "case-metadata"]
+    return [*deployed, tmp / "case-metadata"]
 
 
 def _wide_metadata(tmp: Path) -> Path:

@@ -12,8 +12,7 @@ import pytest
 
 from sfsync.app import App
 from sfsync.localorg import LocalOrg
-from sfsync.push.mapping import load_push_mapping
-from sfsync.push.metadata import export_metadata
+from sfsync.push.metadata import deployable_metadata
 
 from .scenario import ROOT, SMALL, Seeded, build_app, end_state, seed_org, settle
 from .summary import (
@@ -38,9 +37,9 @@ API_RESPONSES: dict[tuple[int, int], int] = {}
 
 def org_metadata_dirs(tmp: Path) -> list[Path]:
     """The pulled custom fields and the pushed ones, as an admin deploys them."""
-    exported = tmp / "push-metadata"
-    export_metadata(load_push_mapping(ROOT / "mappings" / "push.yaml"), exported)
-    return [ROOT / "config" / "salesforce", exported]
+    return deployable_metadata(
+        config_dir=ROOT / "config", mappings_dir=ROOT / "mappings", workdir=tmp
+    )
 
 
 @pytest.fixture(scope="session")

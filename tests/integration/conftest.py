@@ -11,6 +11,7 @@ import pytest
 
 from sfsync.app import App
 from sfsync.localorg import LocalOrg
+from sfsync.push.metadata import deployable_metadata
 from sfsync.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,12 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def org_metadata_dirs(tmp: Path) -> list[Path]:
     """What an admin deploys: the pulled custom fields and the pushed ones."""
-    from sfsync.push.mapping import load_push_mapping
-    from sfsync.push.metadata import export_metadata
-
-    exported = tmp / "push-metadata"
-    export_metadata(load_push_mapping(ROOT / "mappings" / "push.yaml"), exported)
-    return [ROOT / "config" / "salesforce", exported]
+    return deployable_metadata(
+        config_dir=ROOT / "config", mappings_dir=ROOT / "mappings", workdir=tmp
+    )
 
 
 @pytest.fixture(scope="session")

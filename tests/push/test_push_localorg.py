@@ -15,8 +15,7 @@ from sfsync.errors import LimitReachedError
 from sfsync.handoff import run_handoff
 from sfsync.localorg import LocalOrg
 from sfsync.push.job import run_push
-from sfsync.push.mapping import load_push_mapping
-from sfsync.push.metadata import export_metadata
+from sfsync.push.metadata import deployable_metadata
 from sfsync.push.outbox import list_rows
 from sfsync.settings import load_settings
 from sfsync.store.models import KpiSnapshot, OutboxRow, Project
@@ -27,9 +26,12 @@ TODAY = date(2024, 6, 3)
 
 @pytest.fixture(scope="module")
 def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalOrg]:
-    pushed = tmp_path_factory.mktemp("push-metadata")
-    export_metadata(load_push_mapping(ROOT / "mappings" / "push.yaml"), pushed)
-    with LocalOrg.start(metadata_dirs=[ROOT / "config" / "salesforce", pushed]) as org:
+    metadata = deployable_metadata(
+        config_dir=ROOT / "config",
+        mappings_dir=ROOT / "mappings",
+        workdir=tmp_path_factory.mktemp("metadata"),
+    )
+    with LocalOrg.start(metadata_dirs=metadata) as org:
         yield org
 
 

@@ -12,8 +12,7 @@ import pytest
 
 from sfsync.app import App
 from sfsync.localorg import LocalOrg
-from sfsync.push.mapping import load_push_mapping
-from sfsync.push.metadata import export_metadata
+from sfsync.push.metadata import deployable_metadata
 from sfsync.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,9 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def service_org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalOrg]:
     """One org for the service tests (reset by ``org``), with every custom field."""
-    pushed = tmp_path_factory.mktemp("push-metadata")
-    export_metadata(load_push_mapping(ROOT / "mappings" / "push.yaml"), pushed)
-    with LocalOrg.start(metadata_dirs=[ROOT / "config" / "salesforce", pushed]) as org:
+    metadata = deployable_metadata(
+        config_dir=ROOT / "config",
+        mappings_dir=ROOT / "mappings",
+        workdir=tmp_path_factory.mktemp("metadata"),
+    )
+    with LocalOrg.start(metadata_dirs=metadata) as org:
         yield org
 
 
