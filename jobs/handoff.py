@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sfsync.handoff import run_handoff
+from sfsync.service.locks import SYNC_LOCK
 from sfsync.service.scheduler import JobContext, JobSpec
-
-SYNC_LOCK = "sync"
 
 
 def run(context: JobContext) -> Any:

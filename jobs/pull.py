@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sfsync.cycle import SYNC_LOCK as CYCLE_LOCK
 from sfsync.cycle import run_cycle
+from sfsync.service.locks import SYNC_LOCK
 from sfsync.service.scheduler import JobContext, JobSpec
-
-SYNC_LOCK = CYCLE_LOCK
 
 
 def run(context: JobContext) -> Any:

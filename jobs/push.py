@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from sfsync.push.job import run_push
+from sfsync.service.locks import SYNC_LOCK
 from sfsync.service.scheduler import JobContext, JobSpec
-
-SYNC_LOCK = "sync"
 
 
 def run(context: JobContext) -> Any:
-    module = importlib.import_module("sfsync.push.job")
-    return module.run_push(context.app, today=context.today)
+    return run_push(context.app, today=context.today)
 
 
 JOB = JobSpec(

@@ -9,17 +9,15 @@ the skipped snapshot loses nothing.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from sfsync.kpi_job import run_kpis
+from sfsync.service.locks import SYNC_LOCK
 from sfsync.service.scheduler import JobContext, JobSpec
-
-SYNC_LOCK = "sync"
 
 
 def run(context: JobContext) -> Any:
-    module = importlib.import_module("sfsync.kpi_job")
-    return module.run_kpis(context.app, today=context.today)
+    return run_kpis(context.app, today=context.today)
 
 
 JOB = JobSpec(

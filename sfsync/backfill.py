@@ -6,6 +6,21 @@ never re-reads what a killed one finished. Each batch commits (mirror rows and
 projects) and then writes the checkpoint file, so a kill repeats at most one
 batch, which is harmless: upserts and project creation are idempotent.
 
+Each batch's writes, and the KPI and push steps at the end, hold the ``sync``
+lock that the service's cycle holds, waiting up to ``LOCK_WAIT_S`` for a cycle
+in flight to finish: the two never write the mirror, the projects or the
+outbox at the same time, and nothing is pushed twice.
+
+A query that Salesforce gives up on (QUERY_TIMEOUT, usual for a five-year
+window) is narrowed: the batch asks for the first half of the remaining
+SystemModstamp window, then the next, up to ``MAX_WINDOW_SPLITS`` halvings in
+a row before it stops with a clear error.
+
+At the end, ``SELECT COUNT()`` over the same filter is compared with the
+number of distinct records read (a record edited during the run is read twice
+but counted once); on a mismatch the Ids Salesforce has and the run did not
+read are named.
+
 A dry run reads from Salesforce and the local database only: it writes no row
 (not even a run record), no checkpoint, and sends no write call.
 """
@@ -14,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib
 import json
 import os
 import threading
@@ -27,14 +41,18 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlmodel import Session
 
-from sfsync.errors import InputError, LimitReachedError
+from sfsync.errors import InputError, LimitReachedError, SalesforceError
 from sfsync.handoff import HandoffConfig, handoff, sf_view
+from sfsync.kpi_job import run_kpis
 from sfsync.logs import get_logger
 from sfsync.mapping import ConversionStats, parse_sf_datetime
-from sfsync.pull import PullPlan, row_for, upsert_rows
+from sfsync.pull import MAX_WINDOW_SPLITS, PullPlan, row_for, upsert_rows
+from sfsync.push.job import run_push
 from sfsync.runs import recorded_run
+from sfsync.salesforce.client import QueryTimeoutError
 from sfsync.salesforce.soql import literal
 from sfsync.salesforce.soql import select as soql_select
+from sfsync.service.locks import SYNC_LOCK, job_lock
 from sfsync.store.db import Store, open_store
 from sfsync.store.models import Account, Opportunity, OutboxRow, Project
 
@@ -50,6 +68,12 @@ __all__ = [
 log = get_logger(__name__)
 
 DEFAULT_BATCH_SIZE = 2000
+# How long a batch waits for a cycle in flight to release the sync lock.
+LOCK_WAIT_S = 600.0
+# How many Ids not read are named in the log after a count mismatch.
+MISSING_IDS_SHOWN = 20
+# What a batch records for each opportunity it read.
+BATCH_ACTIONS = frozenset({"created_project", "skipped"})
 # Ids per IN clause when fetching accounts: keeps the query URL well under
 # the length Salesforce and proxies accept.
 IDS_PER_QUERY = 200
@@ -165,6 +189,7 @@ class BackfillResult:
     dry_run: bool
     processed: int = 0
     total_done: int = 0
+    distinct: int = 0
     created: int = 0
     skipped: int = 0
     failed: int = 0
@@ -175,12 +200,13 @@ class BackfillResult:
     steps: dict[str, Any] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)
     checkpoint: Path | None = None
+    missing_ids: list[str] = field(default_factory=list)
 
     @property
     def count_matches(self) -> bool | None:
         if not self.complete or self.expected is None:
             return None
-        return self.expected == self.total_done
+        return self.expected == self.distinct
 
     @property
     def ok(self) -> bool:
@@ -229,11 +255,18 @@ class _Backfill:
         )
         self.repairs = ConversionStats()
         self.accounts_seen: set[str] = set()
+        self.seen_ids: set[str] = set()
+        # Where the stamps still to read begin, once a timed-out window has
+        # been read up to a bound (inclusive); None until then.
+        self.floor: datetime | None = None
+        self.progress_total: int | None = None
         self.now = datetime.now(UTC)
 
     # -- reading ------------------------------------------------------------
 
-    def soql(self, after: tuple[str, str] | None, size: int) -> str:
+    def soql(
+        self, after: tuple[str, str] | None, size: int, upper: datetime | None = None
+    ) -> str:
         where = self.spec.where()
         if after is not None:
             stamp = literal(parse_sf_datetime(after[0]))
@@ -242,6 +275,10 @@ class _Backfill:
                 f" AND (SystemModstamp > {stamp} OR "
                 f"(SystemModstamp = {stamp} AND Id > {ident}))"
             )
+        if self.floor is not None:
+            where += f" AND SystemModstamp >= {literal(self.floor)}"
+        if upper is not None:
+            where += f" AND SystemModstamp < {literal(upper)}"
         return soql_select(
             "Opportunity",
             self.opp_plan.soql_fields(),
@@ -250,21 +287,80 @@ class _Backfill:
             limit=size,
         )
 
-    def read_batch(
-        self, after: tuple[str, str] | None, size: int
+    def query(
+        self, after: tuple[str, str] | None, size: int, upper: datetime | None
     ) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         for page in self.client.query_pages(
-            self.soql(after, size), operation="backfill Opportunity"
+            self.soql(after, size, upper), operation="backfill Opportunity"
         ):
             records.extend(page.records)
         return records
+
+    def lowest_stamp(self, after: tuple[str, str] | None) -> datetime:
+        """Where the stamps still to read begin, for halving a window."""
+        candidates = [self.floor, self.spec.modified_from]
+        if after is not None:
+            candidates.append(parse_sf_datetime(after[0]))
+        known = [c for c in candidates if c is not None]
+        return max(known) if known else self.app.settings.pull_floor
+
+    def read_batch(
+        self, after: tuple[str, str] | None, size: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Up to ``size`` records after ``after``, and whether none remain."""
+        records: list[dict[str, Any]] = []
+        upper: datetime | None = None
+        splits = 0
+        while True:
+            try:
+                found = self.query(after, size - len(records), upper)
+            except QueryTimeoutError:
+                splits += 1
+                if splits > MAX_WINDOW_SPLITS:
+                    raise SalesforceError(
+                        "backfill: the Opportunity query still timed out after "
+                        f"halving its SystemModstamp window {MAX_WINDOW_SPLITS} times",
+                        error_code="QUERY_TIMEOUT",
+                        hint="resume later with --resume, with a smaller "
+                        "--batch-size, or backfill a narrower range",
+                    ) from None
+                low = self.lowest_stamp(after)
+                upper = low + ((upper or self.now) - low) / 2
+                log.warning(
+                    "backfill_window_split",
+                    since=low.isoformat(),
+                    until=upper.isoformat(),
+                    splits=splits,
+                )
+                continue
+            splits = 0
+            records.extend(found)
+            if found:
+                last = found[-1]
+                after = (str(last["SystemModstamp"]), str(last["Id"]))
+            if len(records) >= size:
+                return records, False
+            if upper is None:
+                return records, True
+            # The narrowed window is read to its end: go on from its bound.
+            self.floor, upper = upper, None
 
     def count(self) -> int:
         # The filter is built from typed values by ``literal``; nothing is user text.
         soql = f"SELECT COUNT() FROM Opportunity WHERE {self.spec.where()}"  # noqa: S608
         reply = self.client.call("backfill count", lambda sf: sf.query(soql))
         return int(reply.get("totalSize", 0))
+
+    def missing_ids(self) -> list[str]:
+        """Ids that match the filter in Salesforce and that no batch read."""
+        soql = soql_select("Opportunity", ["Id"], where=self.spec.where())
+        missing = {
+            str(record["Id"])
+            for page in self.client.query_pages(soql, operation="backfill Id check")
+            for record in page.records
+        } - self.seen_ids
+        return sorted(missing)
 
     def accounts(self, ids: list[str]) -> list[dict[str, Any]]:
         wanted = sorted(set(ids) - self.accounts_seen)
@@ -291,11 +387,14 @@ class _Backfill:
         ]
         if self.dry_run:
             return self.plan_only(opp_rows, account_rows)
-        with self.store.transaction() as session:
-            _upsert_changed(session, Account, account_rows)
-            _upsert_changed(session, Opportunity, opp_rows)
         ids = [r["id"] for r in opp_rows]
-        result = handoff(self.store, self.config, today=self.today, opportunity_ids=ids)
+        with job_lock(self.store, SYNC_LOCK, wait_s=LOCK_WAIT_S):
+            with self.store.transaction() as session:
+                _upsert_changed(session, Account, account_rows)
+                _upsert_changed(session, Opportunity, opp_rows)
+            result = handoff(
+                self.store, self.config, today=self.today, opportunity_ids=ids
+            )
         made = set(result.created)
         with self.store.session() as session:
             projects = {
@@ -405,35 +504,26 @@ class _Backfill:
     # -- after the batches --------------------------------------------------
 
     def later_steps(self, result: BackfillResult) -> None:
-        steps = (
-            ("kpis", "sfsync.kpi_job", "run_kpis"),
-            ("push", "sfsync.push.job", "run_push"),
-        )
-        for name, module_name, function in steps:
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError:
-                result.steps[name] = "not available in this version"
-                log.warning("backfill_step_unavailable", step=name, module=module_name)
-                continue
-            report = getattr(module, function)(self.app, today=self.today)
-            result.steps[name] = _summary(report)
-            result.failed += int(getattr(report, "failed", 0) or 0)
-            send = getattr(report, "send", None)
+        with job_lock(self.store, SYNC_LOCK, wait_s=LOCK_WAIT_S):
+            kpis = run_kpis(self.app, today=self.today)
+            push = run_push(self.app, today=self.today)
+        result.steps["kpis"] = _summary(kpis)
+        result.steps["push"] = _summary(push)
+        result.failed += kpis.failed
+        if push.send is not None:
             # Parked rows were refused for good; deferred ones were still
             # refused after every retry: neither reached Salesforce.
-            result.failed += int(getattr(send, "parked", 0) or 0)
-            result.failed += int(getattr(send, "deferred", 0) or 0)
-            for change in getattr(report, "changes", None) or []:
-                result.actions.append(
-                    Action(
-                        "pushed",
-                        str(change.sobject),
-                        str(change.record_id),
-                        None,
-                        "fields " + ", ".join(sorted(change.fields)),
-                    )
+            result.failed += push.send.parked + push.send.deferred
+        for change in push.changes:
+            result.actions.append(
+                Action(
+                    "pushed",
+                    str(change.sobject),
+                    str(change.record_id),
+                    None,
+                    "fields " + ", ".join(sorted(change.fields)),
                 )
+            )
         self.parked_actions(result)
 
     def parked_actions(self, result: BackfillResult) -> None:
@@ -550,15 +640,23 @@ def backfill(
             f"checkpoint {path} belongs to another range ({checkpoint.range})",
             hint="pass the same range as the interrupted run, or drop --resume",
         )
+    else:
+        job.seen_ids.update(
+            a.record_id
+            for a in _read_actions(actions_path)
+            if a.action in BATCH_ACTIONS
+        )
     result = BackfillResult(dry_run=dry_run, checkpoint=None if dry_run else path)
     calls_before = job.client.calls
     with recorded_run(job.store, "backfill", calls=job.client, dry_run=dry_run) as run:
         run.details["range"] = spec.describe()
         try:
-            _loop(job, checkpoint, result, limit, path, actions_path, dry_run)
+            _loop(job, checkpoint, result, limit, path, actions_path)
             if result.complete:
                 # Counted before the push, whose writes move SystemModstamp.
                 result.expected = job.count()
+                if result.count_matches is False:
+                    result.missing_ids = job.missing_ids()
             if not dry_run:
                 job.later_steps(result)
         except LimitReachedError as exc:
@@ -572,18 +670,26 @@ def backfill(
             complete=result.complete,
             expected=result.expected,
             total_done=result.total_done,
+            distinct=result.distinct,
             stopped=result.stopped,
+            nul_bytes_removed=job.repairs.nul_bytes_removed,
         )
     if not dry_run:
         result.actions = _read_actions(actions_path) + result.actions
         if result.complete and not result.stopped:
             path.unlink(missing_ok=True)
             actions_path.unlink(missing_ok=True)
+    if job.repairs.nul_bytes_removed:
+        log.warning(
+            "backfill_values_repaired", nul_bytes_removed=job.repairs.nul_bytes_removed
+        )
     if result.count_matches is False:
         log.error(
             "backfill_count_mismatch",
             expected=result.expected,
-            done=result.total_done,
+            distinct_read=result.distinct,
+            not_read=result.missing_ids[:MISSING_IDS_SHOWN],
+            not_read_count=len(result.missing_ids),
             hint="records changed during the backfill or were not all read; run it "
             "again over the same range",
         )
@@ -597,14 +703,13 @@ def _loop(
     limit: int | None,
     path: Path,
     actions_path: Path,
-    dry_run: bool,
 ) -> None:
     total = job.count()
-    remaining_total = max(total - checkpoint.done, 0)
+    job.progress_total = max(total - checkpoint.done, 0)
     if limit is not None:
-        remaining_total = min(remaining_total, limit)
+        job.progress_total = min(job.progress_total, limit)
     if job.progress:
-        job.progress(0, remaining_total, job.client.calls)
+        job.progress(0, job.progress_total, job.client.calls)
     after = (
         (checkpoint.last_stamp, checkpoint.last_id)
         if checkpoint.last_stamp and checkpoint.last_id
@@ -619,40 +724,53 @@ def _loop(
             size = min(size, limit - result.processed)
             if size <= 0:
                 break
-        records = job.read_batch(after, size)
-        if not records:
-            result.complete = True
-            break
-        actions = job.batch(records)
-        last = records[-1]
-        after = (str(last["SystemModstamp"]), str(last["Id"]))
-        created = sum(
-            a.action in {"created_project", "would_create_project"} for a in actions
-        )
-        result.processed += len(records)
-        result.created += created
-        result.skipped += sum(a.action == "skipped" for a in actions)
-        checkpoint.done += len(records)
-        checkpoint.created += created
-        checkpoint.last_stamp, checkpoint.last_id = after
-        if dry_run:
-            result.actions.extend(actions)
-        else:
-            _append_actions(actions_path, actions)
-            checkpoint.write(path)
-        log.info(
-            "backfill_batch",
-            records=len(records),
-            created=created,
-            done=checkpoint.done,
-            api_calls=job.client.calls,
-        )
-        if job.progress:
-            job.progress(result.processed, remaining_total, job.client.calls)
-        if len(records) < size:
+        records, exhausted = job.read_batch(after, size)
+        if records:
+            after = _handle_batch(job, checkpoint, result, records, path, actions_path)
+        if exhausted:
             result.complete = True
             break
     result.total_done = checkpoint.done
+    result.distinct = len(job.seen_ids)
+
+
+def _handle_batch(
+    job: _Backfill,
+    checkpoint: Checkpoint,
+    result: BackfillResult,
+    records: list[dict[str, Any]],
+    path: Path,
+    actions_path: Path,
+) -> tuple[str, str]:
+    """Write (or plan) one batch, then move the checkpoint past it."""
+    actions = job.batch(records)
+    last = records[-1]
+    after = (str(last["SystemModstamp"]), str(last["Id"]))
+    created = sum(
+        a.action in {"created_project", "would_create_project"} for a in actions
+    )
+    job.seen_ids.update(str(r["Id"]) for r in records)
+    result.processed += len(records)
+    result.created += created
+    result.skipped += sum(a.action == "skipped" for a in actions)
+    checkpoint.done += len(records)
+    checkpoint.created += created
+    checkpoint.last_stamp, checkpoint.last_id = after
+    if job.dry_run:
+        result.actions.extend(actions)
+    else:
+        _append_actions(actions_path, actions)
+        checkpoint.write(path)
+    log.info(
+        "backfill_batch",
+        records=len(records),
+        created=created,
+        done=checkpoint.done,
+        api_calls=job.client.calls,
+    )
+    if job.progress:
+        job.progress(result.processed, job.progress_total, job.client.calls)
+    return after
 
 
 def write_report(path: Path, actions: list[Action]) -> None:

@@ -14,7 +14,7 @@ from sfsync.logs import get_logger
 from sfsync.pull import PullResult, pull_all
 from sfsync.push.job import PushReport, run_push
 from sfsync.runs import recorded_run
-from sfsync.service.locks import job_lock
+from sfsync.service.locks import SYNC_LOCK, job_lock
 
 __all__ = ["CycleReport", "run_cycle", "run_pull"]
 
@@ -42,9 +42,6 @@ def run_pull(app: App) -> list[PullResult]:
             for r in results
         }
     return results
-
-
-SYNC_LOCK = "sync"
 
 
 def run_cycle(

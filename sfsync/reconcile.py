@@ -25,6 +25,7 @@ from sfsync.push.outbox import queue_changes
 from sfsync.runs import recorded_run
 from sfsync.salesforce.soql import literal
 from sfsync.salesforce.soql import select as soql_select
+from sfsync.service.locks import SYNC_LOCK, job_lock
 
 __all__ = [
     "FieldDifference",
@@ -51,6 +52,7 @@ class MirrorReport:
     drifted: list[str] = field(default_factory=list)
     missing_locally: list[str] = field(default_factory=list)
     repaired: bool = False
+    nul_bytes_removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,10 @@ def reconcile_mirror(app: Any, *, repair: bool = True) -> list[MirrorReport]:
     for plan in app.plans():
         sobject = plan.mapping.sobject
         table: Table = plan.mapping.table.__table__
-        remote = _remote_stamps(app, sobject)
+        # The local set is read first: a record stored after this read (by a
+        # pull that did not hold the lock) then shows up as missing locally and
+        # is re-read, which is harmless. Read the other way round, it would be
+        # local but absent from the older Salesforce set and wrongly deleted.
         with app.store.session() as session:
             local = {
                 rid: (_millis(stamp), deleted)
@@ -116,6 +121,7 @@ def reconcile_mirror(app: Any, *, repair: bool = True) -> list[MirrorReport]:
                     select(table.c.id, table.c.system_modstamp, table.c.is_deleted)
                 )
             }
+        remote = _remote_stamps(app, sobject)
         report = MirrorReport(sobject, in_salesforce=len(remote), local=len(local))
         for rid, (stamp, deleted) in local.items():
             if deleted:
@@ -142,6 +148,7 @@ def reconcile_mirror(app: Any, *, repair: bool = True) -> list[MirrorReport]:
             drifted=len(report.drifted),
             missing_locally=len(report.missing_locally),
             repaired=repair,
+            nul_bytes_removed=report.nul_bytes_removed,
         )
         reports.append(report)
     return reports
@@ -166,6 +173,7 @@ def _repair(
         with app.store.transaction() as session:
             upsert_rows(session, table, rows)
     report.repaired = True
+    report.nul_bytes_removed = stats.nul_bytes_removed
 
 
 def _differences(change: Any) -> list[FieldDifference]:
@@ -202,8 +210,23 @@ def reconcile(
     today: date | None = None,
     fix: bool = False,
     repair_mirror: bool = True,
+    lock: bool = True,
 ) -> ReconcileReport:
-    """Both comparisons, recorded as one ``reconcile`` run."""
+    """Both comparisons, recorded as one ``reconcile`` run.
+
+    It holds the ``sync`` lock, as a cycle does: a pull storing records while
+    the sets are compared, or a push sending what ``fix`` queues, would race
+    it. ``lock=False`` is for a caller that already holds it (the scheduler).
+    """
+    if lock:
+        with job_lock(app.store, SYNC_LOCK):
+            return _reconcile(app, today=today, fix=fix, repair_mirror=repair_mirror)
+    return _reconcile(app, today=today, fix=fix, repair_mirror=repair_mirror)
+
+
+def _reconcile(
+    app: Any, *, today: date | None, fix: bool, repair_mirror: bool
+) -> ReconcileReport:
     today = today or datetime.now(UTC).date()
     report = ReconcileReport()
     with recorded_run(app.store, "reconcile", calls=app.client) as run:
@@ -226,6 +249,7 @@ def reconcile(
                     "missing_in_salesforce": len(m.missing_in_salesforce),
                     "drifted": len(m.drifted),
                     "missing_locally": len(m.missing_locally),
+                    "nul_bytes_removed": m.nul_bytes_removed,
                 }
                 for m in report.mirror
             },

@@ -151,7 +151,7 @@ def backfill(
     today: Annotated[str | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Pull, hand off, compute and push a range of historical opportunities."""
-    from sfsync.backfill import BackfillRange, write_report
+    from sfsync.backfill import MISSING_IDS_SHOWN, BackfillRange, write_report
     from sfsync.backfill import backfill as run_backfill
 
     if report is not None and report.suffix not in {".csv", ".json"}:
@@ -207,6 +207,7 @@ def backfill(
     for name, value in (
         ("read this run", result.processed),
         ("read in all", result.total_done),
+        ("distinct records", result.distinct),
         ("projects " + ("to create" if dry_run else "created"), result.created),
         ("skipped", result.skipped),
         ("failed", result.failed),
@@ -224,9 +225,11 @@ def backfill(
         )
         sys.exit(6 if "API" in result.stopped else 1)
     if result.count_matches is False:
+        missing = ", ".join(result.missing_ids[:MISSING_IDS_SHOWN]) or "none"
         err_console.print(
-            f"[bold red]count mismatch:[/] read {result.total_done}, Salesforce counts "
-            f"{result.expected} for the same filter; run the backfill again"
+            f"[bold red]count mismatch:[/] read {result.distinct} distinct "
+            f"records, Salesforce counts {result.expected} for the same filter "
+            f"(not read: {missing}); run the backfill again over the same range"
         )
         sys.exit(1)
     if result.failed:

@@ -15,6 +15,7 @@ import hashlib
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,11 +30,24 @@ from sfsync.logs import get_logger
 from sfsync.store.db import Store
 from sfsync.store.models import JobLock
 
-__all__ = ["DEFAULT_TTL_S", "LockLost", "advisory_key", "default_holder", "job_lock"]
+__all__ = [
+    "DEFAULT_TTL_S",
+    "SYNC_LOCK",
+    "LockLost",
+    "advisory_key",
+    "default_holder",
+    "job_lock",
+]
 
 log = get_logger(__name__)
 
 DEFAULT_TTL_S = 120.0
+# The lock of every step that reads or writes the mirror, the projects or the
+# outbox (pull, handoff, KPIs, push, reconcile, the backfill's writes): one
+# name, so that no two of them interleave across processes or replicas.
+SYNC_LOCK = "sync"
+# How often a waiting caller tries the lock again.
+_WAIT_POLL_S = 1.0
 _TABLE: Table = JobLock.__table__  # type: ignore[attr-defined]
 
 
@@ -68,21 +82,40 @@ def _held(name: str) -> ConflictError:
 
 @contextmanager
 def job_lock(
-    store: Store, name: str, *, holder: str | None = None, ttl_s: float = DEFAULT_TTL_S
+    store: Store,
+    name: str,
+    *,
+    holder: str | None = None,
+    ttl_s: float = DEFAULT_TTL_S,
+    wait_s: float = 0.0,
 ) -> Iterator[LockLost]:
-    """Hold the lock on job ``name`` for the block, or raise ConflictError at once.
+    """Hold the lock on job ``name`` for the block, or raise ConflictError.
 
-    ``ttl_s`` only matters on SQLite (the lease length); PostgreSQL's advisory
-    lock lives as long as the connection. The yielded ``LockLost`` is true when
-    a lease renewal failed, so a long run can stop between batches.
+    The error comes at once, or after trying for ``wait_s`` seconds (for a
+    long-running command that should let a scheduled cycle finish rather than
+    fail). ``ttl_s`` only matters on SQLite (the lease length); PostgreSQL's
+    advisory lock lives as long as the connection. The yielded ``LockLost`` is
+    true when a lease renewal failed, so a long run can stop between batches.
     """
     holder = holder or default_holder()
-    if store.dialect == "postgresql":
-        with _advisory(store, name) as lost:
-            yield lost
-    else:
-        with _lease(store, name, holder=holder, ttl_s=ttl_s) as lost:
-            yield lost
+    deadline = time.monotonic() + wait_s
+    with contextlib.ExitStack() as stack:
+        while True:
+            attempt = (
+                _advisory(store, name)
+                if store.dialect == "postgresql"
+                else _lease(store, name, holder=holder, ttl_s=ttl_s)
+            )
+            try:
+                lost = stack.enter_context(attempt)
+            except ConflictError:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                time.sleep(min(_WAIT_POLL_S, left))
+                continue
+            break
+        yield lost
 
 
 @contextmanager

@@ -26,7 +26,7 @@ import responses
 import structlog
 from sqlmodel import select
 
-import sfsync.push.job
+import sfsync.backfill
 from sfsync.app import App
 from sfsync.backfill import Action, BackfillRange, backfill, write_report
 from sfsync.cycle import run_pull
@@ -390,6 +390,79 @@ def test_query_that_keeps_timing_out_stops_after_a_bounded_number_of_splits(
     assert _last_run(app).outcome == "failed"
 
 
+def _time_out_first_batches(org: LocalOrg, times: int) -> Any:
+    """A progress callback that makes the backfill's next ``times`` queries time out.
+
+    The backfill reports progress 0 after its opening ``SELECT COUNT()`` and
+    before its first batch query, so the faults land on the batches.
+    """
+
+    def progress(done: int, _total: int | None, _calls: int) -> None:
+        if done == 0:
+            org.fail_next(times, status=400, error_code="QUERY_TIMEOUT")
+
+    return progress
+
+
+def test_backfill_query_timeout_narrows_the_window_and_the_backfill_completes(
+    org: LocalOrg, make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Case SC-05: a five-year backfill window that times out is split, not fatal."""
+    account = org.insert("Account", {"Name": "Customer", "NumberOfEmployees": 200})
+    ids = {
+        org.insert(
+            "Opportunity",
+            _stamped(
+                datetime(2020 + n, 3, 1, tzinfo=UTC), **_won(n, AccountId=account)
+            ),
+        )
+        for n in range(5)
+    }
+    app = make_app(org)
+    urls = _urls(app)
+    monkeypatch.setattr(
+        sfsync.backfill, "run_push", _quiet_push(sfsync.backfill.run_push)
+    )
+
+    result = backfill(
+        app,
+        BackfillRange(close_from=date(2023, 1, 1), close_to=date(2023, 12, 31)),
+        batch_size=3,
+        progress=_time_out_first_batches(org, 2),
+        today=date(2023, 6, 1),
+    )
+
+    batches = [u for u in urls if "FROM Opportunity" in u and "COUNT()" not in u]
+    assert sum("SystemModstamp <" in u for u in batches) >= 2
+    assert (result.distinct, result.expected) == (5, 5)
+    assert result.ok
+    assert set(_stored(app, Opportunity)) == ids
+
+
+def test_backfill_query_that_keeps_timing_out_stops_with_a_clear_error(
+    org: LocalOrg, make_app: Callable[..., App]
+) -> None:
+    """Case SC-05: bounded halvings, then an error that says what to do."""
+    account = org.insert("Account", {"Name": "Customer", "NumberOfEmployees": 200})
+    org.insert("Opportunity", _won(1, AccountId=account))
+    app = make_app(org)
+    urls = _urls(app)
+
+    with pytest.raises(SalesforceError, match="after halving") as caught:
+        backfill(
+            app,
+            BackfillRange(close_from=date(2023, 1, 1), close_to=date(2023, 12, 31)),
+            progress=_time_out_first_batches(org, 100),
+            today=date(2023, 6, 1),
+        )
+
+    org.clear_faults()
+    batches = [u for u in urls if "FROM Opportunity" in u and "COUNT()" not in u]
+    assert len(batches) == 7  # the window, then six halvings
+    assert caught.value.error_code == "QUERY_TIMEOUT"
+    assert "--resume" in str(caught.value.hint)
+
+
 # -- SC-06 daily limit reached mid-pull -------------------------------------------
 
 
@@ -510,7 +583,7 @@ def test_backfill_whose_count_differs_from_select_count_is_not_ok(
             )
 
     monkeypatch.setattr(
-        sfsync.push.job, "run_push", _quiet_push(sfsync.push.job.run_push)
+        sfsync.backfill, "run_push", _quiet_push(sfsync.backfill.run_push)
     )
 
     result = backfill(
@@ -521,8 +594,49 @@ def test_backfill_whose_count_differs_from_select_count_is_not_ok(
         today=date(2023, 6, 1),
     )
 
-    assert (result.total_done, result.expected) == (4, 5)
+    assert (result.distinct, result.expected) == (4, 5)
     assert result.count_matches is False
+    assert result.missing_ids == inserted
+    assert not result.ok
+
+
+def test_backfill_count_is_of_distinct_records_so_a_reread_cannot_hide_a_miss(
+    org: LocalOrg, make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Case SC-07: an edit read twice must not make up for a record never read."""
+    account = org.insert("Account", {"Name": "Customer", "NumberOfEmployees": 200})
+    ids = [org.insert("Opportunity", _won(n, AccountId=account)) for n in range(4)]
+    app = make_app(org)
+    inserted: list[str] = []
+
+    def progress(done: int, _total: int | None, _calls: int) -> None:
+        if done and not inserted:
+            # One record is edited (its new stamp puts it ahead of the cursor,
+            # so it is read again) and one is committed behind the cursor.
+            org.update("Opportunity", ids[0], {"Description": "edited mid-run"})
+            inserted.append(
+                org.insert(
+                    "Opportunity",
+                    _stamped(datetime(2020, 1, 1, tzinfo=UTC), **_won(99)),
+                )
+            )
+
+    monkeypatch.setattr(
+        sfsync.backfill, "run_push", _quiet_push(sfsync.backfill.run_push)
+    )
+
+    result = backfill(
+        app,
+        BackfillRange(close_from=date(2023, 1, 1), close_to=date(2023, 12, 31)),
+        batch_size=2,
+        progress=progress,
+        today=date(2023, 6, 1),
+    )
+
+    assert result.total_done == 5  # four records, one of them read twice
+    assert (result.distinct, result.expected) == (4, 5)
+    assert result.count_matches is False
+    assert result.missing_ids == inserted
     assert not result.ok
 
 
@@ -855,7 +969,7 @@ def test_backfill_whose_pushed_rows_are_refused_is_not_ok(
     account = org.insert("Account", {"Name": "Customer", "NumberOfEmployees": 200})
     ids = [org.insert("Opportunity", _won(n, AccountId=account)) for n in range(3)]
     monkeypatch.setattr(
-        sfsync.push.job, "run_push", _quiet_push(sfsync.push.job.run_push)
+        sfsync.backfill, "run_push", _quiet_push(sfsync.backfill.run_push)
     )
 
     def progress(done: int, _total: int | None, _calls: int) -> None:
@@ -879,13 +993,13 @@ def test_backfill_whose_pushed_rows_stay_refused_through_the_retries_is_not_ok(
     ids = [org.insert("Opportunity", _won(n, AccountId=account)) for n in range(3)]
     org.lock_ids([ids[0]], times=None)
     monkeypatch.setattr(
-        sfsync.push.job, "run_push", _quiet_push(sfsync.push.job.run_push)
+        sfsync.backfill, "run_push", _quiet_push(sfsync.backfill.run_push)
     )
 
     result = _backfill_won_deals(make_app(org))
 
     assert result.steps["push"]["send"]["deferred"] == 1
-    assert result.failed >= 1
+    assert result.failed == 1
     assert not result.ok
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,6 +70,41 @@ def test_a_held_lock_refuses_at_once_and_is_free_again_after_release(
 
     assert caught.value.retryable
     assert refused_in < 1
+
+
+def test_a_waiting_caller_gets_the_lock_once_the_holder_releases_it(
+    store: Store,
+) -> None:
+    released = threading.Event()
+
+    def hold_briefly() -> None:
+        with job_lock(store, "pull", holder="first"):
+            time.sleep(1.2)
+        released.set()
+
+    holder = threading.Thread(target=hold_briefly)
+    holder.start()
+    time.sleep(0.2)
+    with job_lock(store, "pull", holder="second", wait_s=30):
+        got_it_after_release = released.is_set()
+    holder.join()
+
+    assert got_it_after_release
+
+
+def test_a_waiting_caller_gives_up_with_a_conflict_after_its_wait(
+    store: Store,
+) -> None:
+    with job_lock(store, "pull", holder="first"):
+        started = time.monotonic()
+        with (
+            pytest.raises(ConflictError),
+            job_lock(store, "pull", holder="second", wait_s=1.5),
+        ):
+            pass
+        waited = time.monotonic() - started
+
+    assert waited >= 1.5
 
 
 def test_different_jobs_do_not_block_each_other(store: Store) -> None:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from sfsync import reconcile as reconcile_module
 from sfsync.cycle import run_pull
+from sfsync.errors import ConflictError
 from sfsync.localorg import LocalOrg
 from sfsync.reconcile import reconcile
+from sfsync.service.locks import SYNC_LOCK, job_lock
 from sfsync.store.models import Account, Opportunity
 from tests.service.conftest import app_for, won_deal
 
@@ -58,3 +64,43 @@ def test_a_second_reconcile_finds_nothing(org: LocalOrg, tmp_path: Path) -> None
         not (m.missing_in_salesforce or m.drifted or m.missing_locally)
         for m in report.mirror
     )
+
+
+def test_a_record_stored_while_reconcile_reads_salesforce_stays_alive(
+    org: LocalOrg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Case SC-09: a record that arrives mid-comparison is never marked deleted."""
+    account = org.insert("Account", {"Name": "Customer", "NumberOfEmployees": 200})
+    org.insert("Opportunity", won_deal(account, 1))
+    app = app_for(org, f"sqlite:///{tmp_path / 'r.db'}")
+    run_pull(app)
+    read_salesforce = reconcile_module._remote_stamps
+    late: list[str] = []
+
+    def read_then_store_a_new_record(app_: Any, sobject: str) -> Any:
+        stamps = read_salesforce(app_, sobject)
+        if sobject == "Opportunity":
+            # Another writer creates and stores a record after Salesforce's
+            # set was read: it is local, but not in that set.
+            late.append(org.insert("Opportunity", won_deal(account, 2)))
+            run_pull(app_)
+        return stamps
+
+    monkeypatch.setattr(
+        reconcile_module, "_remote_stamps", read_then_store_a_new_record
+    )
+
+    reconcile(app, lock=False)
+
+    with app.store.session() as session:
+        stored = session.get(Opportunity, late[0])
+        assert stored is not None
+        assert not stored.is_deleted
+
+
+def test_reconcile_refuses_to_run_beside_a_cycle(org: LocalOrg, tmp_path: Path) -> None:
+    app = app_for(org, f"sqlite:///{tmp_path / 'r.db'}")
+    app.store  # noqa: B018 - open (and migrate) the database first
+
+    with job_lock(app.store, SYNC_LOCK), pytest.raises(ConflictError):
+        reconcile(app)

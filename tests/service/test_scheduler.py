@@ -60,9 +60,10 @@ def test_schedule_overrides_come_from_the_schedule_table(tmp_path: Path) -> None
 def test_the_shipped_jobs_load_with_their_default_schedules() -> None:
     specs = {s.name: s for s in load_job_specs(ROOT / "jobs")}
 
-    assert set(specs) == {"handoff", "kpis", "pull", "push", "snapshot"}
+    assert set(specs) == {"handoff", "kpis", "pull", "push", "reconcile", "snapshot"}
     assert specs["pull"].schedule == "every 5m"
     assert specs["snapshot"].schedule.startswith("cron")
+    assert specs["reconcile"].schedule == "cron 30 1 * * *"
     assert {s.lock for s in specs.values()} == {"sync"}
 
 
