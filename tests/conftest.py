@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,20 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("SFSYNC_LOGIN_URL", "https://login.invalid")
     monkeypatch.setenv("SFSYNC_RETRY_INITIAL_WAIT_S", "0")
     monkeypatch.setenv("SFSYNC_RETRY_MAX_WAIT_S", "0")
+
+
+@pytest.fixture
+def host_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The host's time zone set to ``request.param`` (parametrise indirectly)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    yield request.param
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import typer
 from rich.console import Console
@@ -15,7 +17,15 @@ from sfsync.app import App
 from sfsync.logs import configure_logging
 from sfsync.settings import Settings, load_settings
 
-__all__ = ["Format", "Output", "State", "console", "emit_json", "state"]
+__all__ = [
+    "Format",
+    "Output",
+    "State",
+    "console",
+    "emit_json",
+    "state",
+    "utf8_stdout",
+]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -72,6 +82,24 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
+def utf8_stdout() -> TextIO:
+    """Standard output switched to UTF-8, for JSON and CSV that other tools read.
+
+    Names such as ``Łódź Sp. z o.o.`` must arrive intact whatever the
+    terminal's or the locale's encoding; a pipe under a Latin-1 locale would
+    otherwise fail on them.
+    """
+    stream = sys.stdout
+    if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower() not in {
+        "utf-8",
+        "utf8",
+    }:
+        stream.reconfigure(encoding="utf-8")
+    return stream
+
+
 def emit_json(value: Any) -> None:
     """Print JSON to stdout for machines: no colour, no wrapping."""
-    typer.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+    stream = utf8_stdout()
+    stream.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
+    stream.flush()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import sys
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -11,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from sfsync.cli.context import Format, console, emit_json, state
+from sfsync.cli.context import Format, console, emit_json, state, utf8_stdout
 from sfsync.kpi_job import (
     Portfolio,
     compute_project,
@@ -22,6 +21,7 @@ from sfsync.kpi_job import (
     stored_snapshot,
 )
 from sfsync.progress import find_project
+from sfsync.service.locks import SYNC_LOCK, job_lock
 from sfsync.store.db import Store
 from sfsync.store.models import Project
 
@@ -298,7 +298,8 @@ def recompute(
 ) -> None:
     """Compute and store today's (or --date's) KPI snapshot of every project."""
     app = state(ctx).app
-    result = run_kpis(app, today=on.date() if on else _today())
+    with job_lock(app.store, SYNC_LOCK):
+        result = run_kpis(app, today=on.date() if on else _today())
     if fmt is ShowFormat.json:
         emit_json(result.as_dict())
         return
@@ -400,7 +401,7 @@ def report(
         emit_json(result.summary())
         return
     if fmt is Format.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csv.writer(utf8_stdout(), lineterminator="\n")
         writer.writerow(_CSV_COLUMNS)
         for row in result.rows:
             writer.writerow(

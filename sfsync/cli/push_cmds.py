@@ -15,6 +15,7 @@ from sfsync.kpi_job import run_kpis
 from sfsync.push.job import plan_push, push_mapping, run_push
 from sfsync.push.metadata import export_metadata
 from sfsync.push.outbox import OPEN_STATUSES, list_rows, requeue_parked
+from sfsync.service.locks import SYNC_LOCK, job_lock
 
 __all__ = ["register"]
 
@@ -77,10 +78,12 @@ def push(
             )
         return
     app = state(ctx).app
-    # Progress recorded since the last cycle moves the KPIs; push what they
-    # are now, not what they were.
-    run_kpis(app, today=datetime.now(UTC).date())
-    report = run_push(app)
+    # Under the lock a running service's cycle holds, so the two never send
+    # the same outbox rows. Progress recorded since the last cycle moves the
+    # KPIs; push what they are now, not what they were.
+    with job_lock(app.store, SYNC_LOCK):
+        run_kpis(app, today=datetime.now(UTC).date())
+        report = run_push(app)
     sent = report.send
     console.print(
         f"changes: {len(report.changes)}  sent: {sent.sent if sent else 0}  "

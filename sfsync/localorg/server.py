@@ -289,7 +289,12 @@ class LocalOrg:
         return self.store.count(self.store.object(sobject).name)
 
     def hide_field(self, sobject: str, field_name: str) -> None:
+        """As field-level security without read access: gone from describe."""
         self.schema.hide_field(sobject, field_name)
+
+    def set_read_only(self, sobject: str, field_name: str) -> None:
+        """As field-level security with read access only: not updateable."""
+        self.schema.set_read_only(sobject, field_name)
 
     def reset(self) -> None:
         """Back to a fresh org: data, hidden fields, counters, faults, sessions.

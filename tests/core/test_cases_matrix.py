@@ -12,8 +12,7 @@ import io
 import json
 import logging
 import math
-import os
-import time
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -29,6 +28,7 @@ from sqlmodel import select
 import sfsync.backfill
 from sfsync.app import App
 from sfsync.backfill import Action, BackfillRange, backfill, write_report
+from sfsync.cli.context import emit_json
 from sfsync.cycle import run_pull
 from sfsync.demo_data import wire_datetime
 from sfsync.errors import (
@@ -692,19 +692,6 @@ def test_configured_api_version_is_logged_at_start_and_used_for_every_call(
 # -- SC-13 date shifted by a time zone -------------------------------------------
 
 
-@pytest.fixture
-def host_zone(request: pytest.FixtureRequest) -> Iterator[str]:
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = request.param
-    time.tzset()
-    yield request.param
-    if before is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
-
-
 @pytest.mark.parametrize(
     "host_zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"], indirect=True
 )
@@ -767,6 +754,20 @@ def test_backfill_report_keeps_non_latin_names_as_utf8(
     else:
         details = [r["detail"] for r in json.loads(text)]
     assert details == ["Łódź Sp. z o.o.", "Škoda Auto a.s."]
+
+
+def test_json_on_a_latin1_standard_output_is_written_as_utf8(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Case SC-16: machine output under a Latin-1 locale keeps the names whole."""
+    raw = io.BytesIO()
+    latin1 = io.TextIOWrapper(raw, encoding="latin-1")
+    monkeypatch.setattr(sys, "stdout", latin1)
+
+    emit_json({"names": ["Łódź Sp. z o.o.", "Škoda Auto a.s."]})
+
+    shown = json.loads(raw.getvalue().decode("utf-8"))
+    assert shown == {"names": ["Łódź Sp. z o.o.", "Škoda Auto a.s."]}
 
 
 # -- SC-17 embedded newlines and commas in CSV -----------------------------------

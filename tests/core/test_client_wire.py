@@ -183,13 +183,24 @@ def test_session_refused_again_after_renewal_stops_with_auth_error(
     """Case SC-23: renewal is bounded: renew once, retry once, then a clear error."""
     expired = fixture(shared_dir, "05-errors/INVALID_SESSION_ID.json")["response"]
     add_token(responses.mock)
-    responses.add(responses.GET, QUERY_URL, status=401, json=expired["body"])
+    asked: list[str] = []
+
+    def refuse_twice(request: Any) -> tuple[int, dict[str, str], str]:
+        # Refused twice, then served: a client that retried past its bound
+        # would succeed here and fail the test, instead of hanging it.
+        asked.append(request.url)
+        if len(asked) <= 2:
+            return 401, {}, json.dumps(expired["body"])
+        return 200, {}, json.dumps({"totalSize": 0, "done": True, "records": []})
+
+    responses.add_callback(responses.GET, QUERY_URL, callback=refuse_twice)
     client = make_client()
 
     with pytest.raises(AuthError, match="refused again"):
         list(client.query_pages("SELECT Id FROM Account"))
 
     assert client.tokens.logins == 2
+    assert len(asked) == 2
 
 
 @responses.activate

@@ -259,17 +259,44 @@ def test_a_mapping_to_a_field_the_org_lacks_stops_before_anything_is_written(
 
 
 def test_a_push_mapping_to_a_read_only_field_names_object_and_field(
+    fault_org: LocalOrg, tally: Tally, tmp_path: Path
+) -> None:
+    """Case SC-12: a pushed field must be updateable by the integration user."""
+    seeded = seed_org(fault_org, opportunities=20)
+    fault_org.set_read_only("Opportunity", "Onboarding_Health_Reason__c")
+    app = build_app(fault_org.env(), f"sqlite:///{tmp_path / 'ro.db'}")
+
+    try:
+        with pytest.raises(DescribeMismatchError) as raised:
+            full_cycle(app, cycle=0)
+    finally:
+        app.close()
+        fault_org.reset()
+
+    text = str(raised.value)
+    clear = (
+        "Opportunity.Onboarding_Health_Reason__c is not updateable" in text
+        and raised.value.hint is not None
+    )
+    tally.add(bad_inputs=1, clear_errors=int(clear), unclear_errors=int(not clear))
+    assert seeded.opportunities == 20
+    assert "Opportunity.Onboarding_Health_Reason__c is not updateable" in text
+    assert "push.yaml" in text
+    assert raised.value.hint
+
+
+def test_a_push_mapping_to_a_field_of_another_type_names_object_and_field(
     fault_org: LocalOrg, workspace: Workspace, tally: Tally, tmp_path: Path
 ) -> None:
-    """Case SC-12: a pushed field must be updateable."""
-    seeded = seed_org(fault_org, opportunities=20)
+    """A text value mapped onto a date field stops before anything is written."""
+    seed_org(fault_org, opportunities=20)
     workspace.edit(
         "mappings/push.yaml",
         lambda t: t.replace("Onboarding_Health_Reason__c:", "CloseDate:", 1),
     )
     app = build_app(
         fault_org.env(),
-        f"sqlite:///{tmp_path / 'ro.db'}",
+        f"sqlite:///{tmp_path / 'type.db'}",
         mappings_dir=str(workspace.mappings),
     )
 
@@ -282,10 +309,9 @@ def test_a_push_mapping_to_a_read_only_field_names_object_and_field(
     text = str(raised.value)
     clear = "Opportunity.CloseDate" in text and raised.value.hint is not None
     tally.add(bad_inputs=1, clear_errors=int(clear), unclear_errors=int(not clear))
-    assert seeded.opportunities == 20
     assert "Opportunity.CloseDate" in text
     assert "push.yaml" in text
-    assert raised.value.hint
+    assert fault_org.stats()["writes"] == 0
 
 
 @pytest.mark.parametrize(

@@ -108,10 +108,13 @@ def test_describe_check_refuses_a_read_only_pushed_field(
     assert "push.yaml:" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "host_zone", ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"], indirect=True
+)
 def test_date_is_sent_as_its_calendar_day_whatever_the_zone(
-    mapping: PushMapping,
+    mapping: PushMapping, host_zone: str
 ) -> None:
-    """Case SC-13: a date never passes through a zoned datetime."""
+    """Case SC-13: a date never passes through a zoned datetime (UTC+14, UTC-11)."""
     pushed = mapping.lookup("Opportunity", "Predicted_Go_Live__c")
 
     assert to_wire(pushed, date(2022, 3, 25)) == "2022-03-25"

@@ -33,7 +33,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 RANGE = ["--close-from", "2023-01-01", "--close-to", "2023-12-31"]
 
 
-def _seed(org: LocalOrg, count: int) -> None:
+def _seed(org: LocalOrg, count: int) -> list[str]:
+    """``count`` opportunities on 20 accounts; every fourth (from the first) open."""
     accounts = org.load_records(
         "Account",
         [{"Name": f"Customer {a}", "NumberOfEmployees": 200} for a in range(20)],
@@ -53,7 +54,7 @@ def _seed(org: LocalOrg, count: int) -> None:
                 "Type": "New Customer",
             }
         )
-    org.load_records("Opportunity", opportunities)
+    return org.load_records("Opportunity", opportunities)
 
 
 def _spec() -> BackfillRange:
@@ -199,3 +200,18 @@ def test_a_20000_opportunity_backfill_killed_halfway_resumes_to_the_same_state(
     org: LocalOrg, tmp_path: Path
 ) -> None:
     _killed_then_resumed_matches_an_uninterrupted_run(org, tmp_path, 20000, 1000)
+
+
+def test_a_backfill_whose_pushed_row_is_refused_exits_non_zero(
+    org: LocalOrg, tmp_path: Path
+) -> None:
+    """Case SC-20: a failed row is a failed backfill for the shell and for cron."""
+    won = _seed(org, 8)[1]
+    org.lock_ids([won], times=None)
+    env = subprocess_env(org, f"sqlite:///{tmp_path / 'cli.db'}", tmp_path / "state")
+
+    finished = _backfill_cli(env)
+    _out, err = finished.communicate(timeout=300)
+
+    assert finished.returncode == 1, err.decode()[-3000:]
+    assert "1 record(s) failed" in err.decode()
