@@ -13,7 +13,11 @@ from sfsync.cli.context import Output, console, emit_json, state
 from sfsync.errors import InputError
 from sfsync.kpi_job import run_kpis
 from sfsync.push.job import plan_push, push_mapping, run_push
-from sfsync.push.metadata import export_metadata
+from sfsync.push.metadata import (
+    INTEGRATION_PERMISSION_SET,
+    READ_PERMISSION_SET,
+    export_metadata,
+)
 from sfsync.push.outbox import OPEN_STATUSES, list_rows, requeue_parked
 from sfsync.service.locks import SYNC_LOCK, job_lock
 
@@ -156,11 +160,20 @@ def metadata_export(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="SFDX source folder to write.")],
 ) -> None:
-    """Write the pushed fields as SFDX field metadata, ready to deploy."""
-    written = export_metadata(push_mapping(state(ctx).app), directory)
+    """Write the pushed fields and two permission sets as an SFDX project."""
+    app = state(ctx).app
+    written = export_metadata(
+        push_mapping(app), directory, api_version=app.settings.api_version
+    )
     for path in written:
-        console.print(str(path))
-    console.print(f"{len(written)} field files written under {directory}")
+        console.print(str(path), highlight=False)
+    console.print(
+        f"{len(written)} files written under {directory}; deploy them with "
+        f"`sf project deploy start` from that folder, then assign "
+        f"{INTEGRATION_PERMISSION_SET} to the integration user and "
+        f"{READ_PERMISSION_SET} to everyone who should see onboarding status",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

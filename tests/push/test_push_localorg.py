@@ -237,3 +237,163 @@ def test_bulk_ingest_is_used_above_the_threshold(org: LocalOrg, app: App) -> Non
     record = org.get("Opportunity", ids[5])
     assert record is not None
     assert record["Onboarding_Percent_Complete__c"] == 37.5
+
+
+def _project_ids(app: App) -> dict[str, int]:
+    with app.store.session() as session:
+        return {
+            p.opportunity_id: p.id
+            for p in session.exec(select(Project))
+            if p.id is not None
+        }
+
+
+def _set_health(app: App, opportunity_id: str, health: str) -> None:
+    with app.store.transaction() as session:
+        project = session.exec(
+            select(Project).where(Project.opportunity_id == opportunity_id)
+        ).one()
+        snapshot = session.get(KpiSnapshot, (project.id, TODAY))
+        assert snapshot is not None
+        snapshot.health = health
+        snapshot.data = {**snapshot.data, "health": health}
+        session.add(snapshot)
+
+
+def test_after_a_push_every_opportunity_and_account_hold_the_expected_values(
+    org: LocalOrg, app: App
+) -> None:
+    ids = _prepare(org, app, accounts=4, per_account=3)
+
+    run_push(app, sleep=lambda _s: None)
+
+    projects = _project_ids(app)
+    accounts = set()
+    for opportunity_id in ids:
+        record = org.get("Opportunity", opportunity_id)
+        assert record is not None
+        accounts.add(record["AccountId"])
+        assert record["Onboarding_Health__c"] == "Amber"
+        assert record["Onboarding_Health_Reason__c"] == (
+            "Amber: 2 customer tasks overdue"
+        )
+        assert record["Onboarding_Percent_Complete__c"] == 37.5
+        assert record["Predicted_Go_Live__c"] == "2024-08-01"
+        assert record["Onboarding_Project_Id__c"] == str(projects[opportunity_id])
+    assert len(accounts) == 4
+    for account_id in accounts:
+        account = org.get("Account", account_id)
+        assert account is not None
+        assert account["Onboarding_Health__c"] == "Amber"
+        assert account["Active_Onboardings__c"] == 3
+        assert account["Next_Go_Live__c"] == "2024-08-01"
+
+
+def test_one_projects_health_change_is_one_call_carrying_one_record(
+    org: LocalOrg, app: App
+) -> None:
+    ids = _prepare(org, app, accounts=2, per_account=2)
+    # The first account already has a Red project, so a second one turning
+    # Red leaves the account's worst health (its roll-up) as it is.
+    _set_health(app, ids[0], "Red")
+    run_push(app, sleep=lambda _s: None)
+    writes_before = org.stats()["record_writes"]
+    _set_health(app, ids[1], "Red")
+
+    report = run_push(app, sleep=lambda _s: None)
+
+    assert [c.record_id for c in report.changes] == [ids[1]]
+    assert report.changes[0].fields["Onboarding_Health__c"] == "Red"
+    assert report.api_calls == 1
+    assert org.stats()["record_writes"] - writes_before == 1
+
+
+def test_a_pushed_value_edited_by_hand_in_salesforce_is_restored_next_cycle(
+    org: LocalOrg, app: App
+) -> None:
+    ids = _prepare(org, app, accounts=2, per_account=2)
+    run_push(app, sleep=lambda _s: None)
+    run_pull(app)
+    org.update("Opportunity", ids[3], {"Onboarding_Health__c": "Green"})
+
+    run_pull(app)
+    report = run_push(app, sleep=lambda _s: None)
+
+    assert [
+        (c.record_id, c.fields["Onboarding_Health__c"]) for c in report.changes
+    ] == [(ids[3], "Amber")]
+    assert report.api_calls == 1
+    record = org.get("Opportunity", ids[3])
+    assert record is not None
+    assert record["Onboarding_Health__c"] == "Amber"
+
+
+def test_450_changes_with_3_locked_rows_take_4_calls_and_resend_only_those_3(
+    org: LocalOrg, app: App
+) -> None:
+    """432 opportunities and their 18 accounts; 3 opportunities locked once."""
+    ids = _prepare(org, app, accounts=18, per_account=24)
+    locked = [ids[5], ids[200], ids[431]]
+    org.lock_ids(locked, times=1)
+    writes_before = org.stats()["record_writes"]
+
+    report = run_push(app, sleep=lambda _s: None)
+
+    assert report.send is not None
+    assert (report.send.sent, report.send.retried) == (450, 3)
+    assert report.api_calls == 3 + 1
+    assert org.stats()["record_writes"] - writes_before == 450 + 3
+    for record_id in locked:
+        record = org.get("Opportunity", record_id)
+        assert record is not None
+        assert record["Onboarding_Health__c"] == "Amber"
+
+
+def test_exported_metadata_deploys_into_a_local_org_and_matches_the_mapping(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from sfsync.cli.main import app as cli
+    from sfsync.push.mapping import load_push_mapping
+
+    exported = tmp_path / "push-fields"
+    result = CliRunner().invoke(cli, ["metadata", "export", str(exported)])
+    assert result.exit_code == 0, result.output
+    mapping = load_push_mapping(ROOT / "mappings" / "push.yaml")
+    types = {
+        "text": "string",
+        "picklist": "picklist",
+        "date": "date",
+        "datetime": "datetime",
+        "number": "double",
+        "percent": "percent",
+        "boolean": "boolean",
+    }
+
+    with LocalOrg.start(
+        metadata_dirs=[ROOT / "config" / "salesforce", exported]
+    ) as org:
+        sf = org.salesforce()
+        described = {
+            sobject: {f["name"]: f for f in getattr(sf, sobject).describe()["fields"]}
+            for sobject in mapping.objects
+        }
+
+    assert (exported / "sfdx-project.json").is_file()
+    for sobject, fields in mapping.objects.items():
+        for pushed in fields:
+            field = described[sobject].get(pushed.name)
+            assert field is not None, f"{sobject}.{pushed.name} was not deployed"
+            assert field["updateable"], f"{sobject}.{pushed.name} is read-only"
+            assert field["type"] == types[pushed.type]
+            if pushed.type == "text":
+                assert field["length"] == pushed.length
+            if pushed.type in {"number", "percent"}:
+                assert (field["precision"], field["scale"]) == (
+                    pushed.precision,
+                    pushed.scale,
+                )
+            if pushed.type == "picklist":
+                values = {v["value"] for v in field["picklistValues"]}
+                assert values == set(pushed.values.values())

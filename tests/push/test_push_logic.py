@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -311,10 +312,43 @@ def test_exported_metadata_is_one_file_per_pushed_field(
 ) -> None:
     written = export_metadata(mapping, tmp_path)
 
-    assert len(written) == sum(len(f) for f in mapping.objects.values())
+    fields = [p for p in written if p.name.endswith(".field-meta.xml")]
+    assert len(fields) == sum(len(f) for f in mapping.objects.values())
     text = (
-        tmp_path / "objects/Opportunity/fields/Onboarding_Percent_Complete__c"
-        ".field-meta.xml"
+        tmp_path / "force-app/main/default/objects/Opportunity/fields"
+        "/Onboarding_Percent_Complete__c.field-meta.xml"
     ).read_text("utf-8")
     assert "<type>Percent</type>" in text
     assert "<scale>1</scale>" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "editable"),
+    [("Sfsync_Integration", "true"), ("Sfsync_Onboarding_Read", "false")],
+)
+def test_exported_permission_sets_grant_every_pushed_field(
+    mapping: PushMapping, tmp_path: Path, name: str, editable: str
+) -> None:
+    """The integration user edits the pushed fields; everyone else only reads."""
+    export_metadata(mapping, tmp_path)
+    path = (
+        tmp_path
+        / f"force-app/main/default/permissionsets/{name}.permissionset-meta.xml"
+    )
+    namespace = "{http://soap.sforce.com/2006/04/metadata}"
+
+    root = ET.parse(path).getroot()  # noqa: S314 - a file the test just wrote
+
+    granted = {
+        node.findtext(f"{namespace}field"): (
+            node.findtext(f"{namespace}readable"),
+            node.findtext(f"{namespace}editable"),
+        )
+        for node in root.iter(f"{namespace}fieldPermissions")
+    }
+    expected = {
+        f"{sobject}.{pushed.name}": ("true", editable)
+        for sobject, fields in mapping.objects.items()
+        for pushed in fields
+    }
+    assert granted == expected
