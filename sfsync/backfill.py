@@ -506,10 +506,12 @@ class _Backfill:
     def later_steps(self, result: BackfillResult) -> None:
         with job_lock(self.store, SYNC_LOCK, wait_s=LOCK_WAIT_S):
             kpis = run_kpis(self.app, today=self.today)
-            push = run_push(self.app, today=self.today)
+            push = run_push(self.app, today=self.today, stop=self.stop)
         result.steps["kpis"] = _summary(kpis)
         result.steps["push"] = _summary(push)
         result.failed += kpis.failed
+        if push.send is not None and push.send.stopped:
+            result.stopped = "interrupted during the push; resume with --resume"
         if push.send is not None:
             # Parked rows were refused for good; deferred ones were still
             # refused after every retry: neither reached Salesforce.

@@ -87,6 +87,6 @@ def _cycle(
     if not stopping("kpis"):
         report.kpis = run_kpis(app, today=today)
     if not stopping("push"):
-        report.push = run_push(app, today=today)
+        report.push = run_push(app, today=today, stop=stop)
     report.api_calls = app.client.calls - calls_before
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -157,13 +158,15 @@ def run_push(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], None] = time.sleep,
     retry_wait_s: float = 1.0,
+    stop: threading.Event | None = None,
 ) -> PushReport:
     """Push onboarding status and health to Salesforce: only fields that changed.
 
     Spends no API call when nothing changed. Describe is checked once per
     process, and only for objects with something to send. ``today`` is
     accepted for the cycle's sake; the values come from the stored KPI
-    snapshots, which carry their own day.
+    snapshots, which carry their own day. ``stop`` ends the send between
+    batches (see :func:`send_rows`).
     """
     mapping = push_mapping(app)
     report = PushReport(dry_run=dry_run)
@@ -198,6 +201,7 @@ def run_push(
                     bulk_threshold=app.settings.bulk_push_threshold,
                     retry_wait_s=retry_wait_s,
                     sleep=sleep,
+                    stop=stop,
                 )
             finally:
                 report.api_calls = app.client.calls - calls_before

@@ -8,6 +8,7 @@ own, so that rows already accepted are never sent twice.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -46,6 +47,7 @@ class SendReport:
     batches: int = 0
     retried: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    stopped: bool = False
 
     def count(self, outcome: Outcome) -> None:
         if outcome.result == "sent":
@@ -211,17 +213,23 @@ def send_rows(
     retry_rounds: int = 2,
     retry_wait_s: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
+    stop: threading.Event | None = None,
 ) -> SendReport:
     """Write ``rows`` to Salesforce; ``record`` stores each batch's outcomes at once.
 
     Storing per batch means a crash or a reached limit loses nothing: rows
-    not yet recorded are still pending and go out on the next push.
+    not yet recorded are still pending and go out on the next push. ``stop``
+    (set on shutdown) is checked between batches: the batch in flight is
+    sent and recorded, the rest stay pending for the next start.
     """
     report = SendReport(via="bulk" if len(rows) > bulk_threshold else "collections")
     sender = _Sender(client, record, report)
     pending: list[OutboxRow] = list(rows)
     for round_number in range(retry_rounds + 1):
         if round_number:
+            if stop is not None and stop.is_set():
+                report.stopped = True
+                break
             report.retried += len(pending)
             log.info("push_retrying_rows", rows=len(pending), round=round_number)
             sleep(retry_wait_s * 2 ** (round_number - 1))
@@ -230,7 +238,15 @@ def send_rows(
             if report.via == "bulk" and round_number == 0:
                 again = sender.bulk(pending)
             else:
-                for batch in plan_batches(pending):
+                batches = plan_batches(pending)
+                for number, batch in enumerate(batches):
+                    if number and stop is not None and stop.is_set():
+                        report.stopped = True
+                        log.info(
+                            "push_stopped",
+                            rows_left=sum(len(b) for b in batches[number:]),
+                        )
+                        break
                     again.extend(sender.collection(batch))
         except TransientSalesforceError as exc:
             # Salesforce stayed unavailable through the client's retries.
@@ -242,7 +258,7 @@ def send_rows(
             )
             raise
         pending = again
-        if not pending:
+        if not pending or report.stopped:
             break
     sender.settle([Outcome(r.id or 0, "retry", r.error_code, r.error) for r in pending])
     return report

@@ -123,3 +123,51 @@ def test_sigterm_during_a_cycle_finishes_it_and_the_next_start_completes(
     assert again.returncode == 0, again.stderr.decode()[-2000:]
     assert _count(store, Project) == 30
     assert _count(store, OutboxRow, OutboxRow.status == "pending") == 0  # type: ignore[arg-type]
+
+
+def test_sigterm_during_a_push_sends_the_batch_in_flight_and_loses_no_row(
+    org: LocalOrg, tmp_path: Path
+) -> None:
+    accounts = [
+        org.insert("Account", {"Name": f"Customer {a}", "NumberOfEmployees": 200})
+        for a in range(20)
+    ]
+    for a, account in enumerate(accounts):
+        for n in range(30):
+            org.insert("Opportunity", won_deal(account, a * 100 + n))
+    url = f"sqlite:///{tmp_path / 'svc.db'}"
+    store = open_store(url)
+    config = config_with_schedule(tmp_path, {"pull": "every 1h"})
+    env = subprocess_env(org, url, tmp_path / "state")
+    env["SFSYNC_CONFIG_DIR"] = str(config)
+    org.set_latency(300)
+
+    service = _start(env)
+    queued = _wait_for(lambda: _count(store, OutboxRow) > 0, 120)
+    code, err = _stop(service)
+    org.set_latency(0)
+    total = _count(store, OutboxRow)
+    sent_before_restart = _count(store, OutboxRow, OutboxRow.status == "sent")  # type: ignore[arg-type]
+    pending_before_restart = _count(store, OutboxRow, OutboxRow.status == "pending")  # type: ignore[arg-type]
+    writes_before_restart = org.stats()["record_writes"]
+    again = subprocess.run(
+        [sys.executable, "-m", "sfsync", "run", "--once"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert queued
+    assert code == 0, err[-2000:]
+    # 600 opportunities and 20 accounts: several batches, stopped after the
+    # one in flight; every row is either sent or still pending.
+    assert total == 620
+    assert 0 < sent_before_restart < total
+    assert sent_before_restart + pending_before_restart == total
+    assert writes_before_restart == sent_before_restart
+    assert again.returncode == 0, again.stderr.decode()[-2000:]
+    assert _count(store, OutboxRow, OutboxRow.status == "pending") == 0  # type: ignore[arg-type]
+    assert _count(store, OutboxRow, OutboxRow.status == "sent") == total  # type: ignore[arg-type]
+    assert org.stats()["record_writes"] == total  # each record written once
