@@ -107,18 +107,8 @@ FAULTS = {
     ),
 }
 
-LIMIT_NEVER_CLEARS = (
-    "sfsync/salesforce/client.py SalesforceClient._check_reserve: the usage "
-    "cached from the last Sforce-Limit-Info header (e.g. 7 of 7 after a 403 "
-    "REQUEST_LIMIT_EXCEEDED) never expires, so every later call of the same "
-    "process is refused without asking Salesforce; a long-running `sfsync run` "
-    "(one App for all jobs) never resumes when the allocation is renewed"
-)
 # Points whose armed answer is the cycle's last API call.
 LAST_CALL_POINTS = frozenset({"after-handoff", "push-write"})
-# Faults the matrix found and sfsync has since fixed keep their cause here,
-# in case one comes back: add the fault's name to mark it.
-KNOWN: dict[str, str] = {}
 QUICK_CASES = [
     ("503-burst", "mid-paging"),
     ("503-outlasting-retries", "push-write"),
@@ -139,17 +129,7 @@ FULL_CASES = [
 
 
 def _params(cases: list[tuple[str, str]]) -> list[Any]:
-    return [
-        pytest.param(
-            fault,
-            point,
-            id=f"{fault}@{point}",
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN[fault])]
-            if fault in KNOWN
-            else [],
-        )
-        for fault, point in cases
-    ]
+    return [pytest.param(fault, point, id=f"{fault}@{point}") for fault, point in cases]
 
 
 def _check(

@@ -129,13 +129,6 @@ def _append(extra: str) -> Callable[[str], str]:
     return lambda text: text + extra
 
 
-PLAYBOOK_YAML_NO_HINT = (
-    "sfsync/playbooks/source.py: a YAML syntax error in a playbook is reported "
-    "as '<file>:<line>: YAML syntax: <parser text>' with no hint of what to do, "
-    "unlike mappings (sfsync/yamlfile.py says 'fix the YAML at that line')"
-)
-
-
 def test_malformed_playbook_yaml_names_file_line_and_what_to_do(
     fault_org: LocalOrg, workspace: Workspace, tally: Tally
 ) -> None:

@@ -107,15 +107,6 @@ def _ancestry(exc: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(exc).__mro__}
 
 
-UNTRANSLATED_DB_ERROR = (
-    "sfsync/store/db.py Store.transaction (and every step using it): a dropped "
-    "database connection surfaces as a raw sqlalchemy.exc.OperationalError "
-    "(psycopg 'terminating connection due to administrator command'), not as a "
-    "StoreError saying the database connection was lost and that the next cycle "
-    "retries; the run itself recovers"
-)
-
-
 @pytest.mark.parametrize("step", QUICK_STEPS)
 def test_a_connection_dropped_mid_transaction_is_recovered_by_the_next_cycle(
     fault_org: LocalOrg,
@@ -153,18 +144,6 @@ def _meet_at_push(barrier: threading.Barrier) -> Any:
                 barrier.wait()
 
     return hook
-
-
-DOUBLED_PUSH = (
-    "sfsync/cycle.py run_cycle takes no job lock (only the scheduler of "
-    "`sfsync run` does, in sfsync/service/locks.py), and sfsync/push/outbox.py "
-    "due_rows hands the same pending rows to both without claiming them: two "
-    "replicas running `sfsync sync` at once both send every change, so every "
-    "pushed record is written 3-4 times (240-320 writes for 80 records; "
-    "projects, tasks and KPIs are not "
-    "doubled); the replicas' concurrent first pull also fails one of them with "
-    "a raw IntegrityError on sync_state_pkey (sfsync/pull.py _Puller.state)"
-)
 
 
 def test_two_replicas_running_the_same_cycle_at_once_create_and_send_nothing_twice(

@@ -138,16 +138,6 @@ def test_a_cycle_killed_at_any_seeded_point_ends_as_if_never_killed(
     _killed_then_restarted(fault_org, baseline, tally, tmp_path, seed)
 
 
-HALF_MIGRATED = (
-    "sfsync/store/db.py open_store / Store.upgrade on SQLite: Alembic runs the "
-    "first migration without a transaction around its DDL, so a process killed "
-    "after the first CREATE TABLE leaves tables without an alembic_version row, "
-    "and every later start fails with a raw sqlite3.OperationalError 'table "
-    "account already exists' instead of finishing the migration or naming the "
-    "problem"
-)
-
-
 def test_a_process_killed_during_its_first_migration_starts_again(
     fault_org: LocalOrg, tmp_path: Path
 ) -> None:
