@@ -46,7 +46,13 @@ from sfsync.handoff import HandoffConfig, handoff, sf_view
 from sfsync.kpi_job import run_kpis
 from sfsync.logs import get_logger
 from sfsync.mapping import ConversionStats, parse_sf_datetime
-from sfsync.pull import MAX_WINDOW_SPLITS, PullPlan, row_for, upsert_rows
+from sfsync.pull import (
+    MAX_WINDOW_SPLITS,
+    PullPlan,
+    changed_rows,
+    row_for,
+    upsert_rows,
+)
 from sfsync.push.job import run_push
 from sfsync.runs import recorded_run
 from sfsync.salesforce.client import QueryTimeoutError
@@ -390,8 +396,8 @@ class _Backfill:
         ids = [r["id"] for r in opp_rows]
         with job_lock(self.store, SYNC_LOCK, wait_s=LOCK_WAIT_S):
             with self.store.transaction() as session:
-                _upsert_changed(session, Account, account_rows)
-                _upsert_changed(session, Opportunity, opp_rows)
+                _upsert_changed(session, Account, account_rows, plan=self.account_plan)
+                _upsert_changed(session, Opportunity, opp_rows, plan=self.opp_plan)
             result = handoff(
                 self.store, self.config, today=self.today, opportunity_ids=ids
             )
@@ -553,25 +559,13 @@ def _summary(report: Any) -> Any:
     return str(report)
 
 
-def _upsert_changed(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+def _upsert_changed(
+    session: Session, model: Any, rows: list[dict[str, Any]], *, plan: PullPlan
+) -> None:
     """Upsert ``rows`` whose stamp or deletion differs from what is stored."""
-    if not rows:
-        return
     table: Table = model.__table__
-    stored = {
-        rid: (stamp, deleted)
-        for rid, stamp, deleted in session.execute(
-            select(table.c.id, table.c.system_modstamp, table.c.is_deleted).where(
-                table.c.id.in_([r["id"] for r in rows])
-            )
-        )
-    }
-    changed = [
-        r
-        for r in rows
-        if stored.get(r["id"]) != (r.get("system_modstamp"), bool(r.get("is_deleted")))
-    ]
-    upsert_rows(session, table, changed)
+    changed = changed_rows(session, table, rows) if rows else []
+    upsert_rows(session, table, changed, keep_extra=plan.hides_extra)
 
 
 def checkpoint_path(state_dir: Path, spec: BackfillRange) -> Path:

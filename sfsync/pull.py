@@ -29,7 +29,7 @@ from sfsync.settings import Settings
 from sfsync.store.db import Store, upsert_insert
 from sfsync.store.models import SyncState
 
-__all__ = ["PullPlan", "PullResult", "pull_object", "upsert_rows"]
+__all__ = ["PullPlan", "PullResult", "changed_rows", "pull_object", "upsert_rows"]
 
 log = get_logger(__name__)
 
@@ -51,6 +51,14 @@ class PullPlan:
         fields = self.mapping.soql_fields(skip=self.skip)
         known = {f.lower() for f in fields}
         return fields + [f for f in self.pushed_fields if f.lower() not in known]
+
+    @property
+    def hides_extra(self) -> bool:
+        """Whether a skipped field lands in ``extra``, so stored keys must be kept."""
+        return any(
+            f.field in self.skip and f.column.startswith("extra.")
+            for f in self.mapping.fields
+        )
 
 
 @dataclass
@@ -95,10 +103,33 @@ def row_for(
     return row
 
 
-def upsert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert or update ``rows`` by primary key ``id`` in one statement."""
+def upsert_rows(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    keep_extra: bool = False,
+) -> None:
+    """Insert or update ``rows`` by primary key ``id`` in one statement.
+
+    With ``keep_extra``, each row's ``extra`` is laid over the stored one
+    instead of replacing it: a field the org hides from this pull (an
+    optional one missing from describe) keeps the value it last had, where
+    a plain update would erase it.
+    """
     if not rows:
         return
+    if keep_extra:
+        stored = dict(
+            session.execute(
+                select(table.c.id, table.c.extra).where(
+                    table.c.id.in_([r["id"] for r in rows])
+                )
+            ).all()
+        )
+        rows = [
+            {**r, "extra": {**(stored.get(r["id"]) or {}), **r["extra"]}} for r in rows
+        ]
     # One statement executed for many parameter sets: SQLAlchemy batches it
     # without compiling a parameter per value, which a multi-row VALUES
     # literal would do (seconds per page of 2,000).
@@ -111,7 +142,7 @@ def upsert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     session.execute(statement, rows)
 
 
-def _changed(
+def changed_rows(
     session: Session, table: Table, rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The rows whose SystemModstamp or deletion differs from what is stored."""
@@ -190,8 +221,8 @@ class _Puller:
     def store_chunk(self, records: list[dict[str, Any]], *, advance: bool) -> None:
         rows = [row_for(self.plan, r, self.result.repairs, self.now) for r in records]
         with self.store.transaction() as session:
-            changed = _changed(session, self.table, rows)
-            upsert_rows(session, self.table, changed)
+            changed = changed_rows(session, self.table, rows)
+            upsert_rows(session, self.table, changed, keep_extra=self.plan.hides_extra)
             last = rows[-1]
             if advance:
                 state = session.get(SyncState, self.sobject)

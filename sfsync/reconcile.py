@@ -11,6 +11,7 @@ difference; with ``fix`` the differences are queued in the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -23,6 +24,8 @@ from sfsync.pull import PullPlan, row_for, upsert_rows
 from sfsync.push.job import plan_push
 from sfsync.push.outbox import queue_changes
 from sfsync.runs import recorded_run
+from sfsync.salesforce.bulk import bulk_query
+from sfsync.salesforce.client import QueryTimeoutError
 from sfsync.salesforce.soql import literal
 from sfsync.salesforce.soql import select as soql_select
 from sfsync.service.locks import SYNC_LOCK, job_lock
@@ -80,12 +83,38 @@ def _millis(value: datetime | None) -> int | None:
 
 
 def _remote_stamps(app: Any, sobject: str) -> dict[str, int | None]:
-    soql = soql_select(sobject, ["Id", "SystemModstamp"], order_by=["Id"])
+    """Every (Id, SystemModstamp) of ``sobject`` in Salesforce, deleted ones aside.
+
+    A REST query over a whole large object can time out in Salesforce
+    (QUERY_TIMEOUT); the same set is then read through a Bulk API 2.0 job,
+    which runs without that limit, instead of failing the reconcile.
+    """
+    operation = f"reconcile {sobject}"
+    try:
+        return _stamps_of(
+            record
+            for page in app.client.query_pages(
+                soql_select(sobject, ["Id", "SystemModstamp"], order_by=["Id"]),
+                operation=operation,
+            )
+            for record in page.records
+        )
+    except QueryTimeoutError:
+        log.warning("reconcile_query_timed_out", sobject=sobject, next="bulk job")
+    return _stamps_of(
+        bulk_query(
+            app.client,
+            soql_select(sobject, ["Id", "SystemModstamp"]),
+            page_size=app.settings.bulk_page_size,
+        )
+    )
+
+
+def _stamps_of(records: Iterable[Mapping[str, Any]]) -> dict[str, int | None]:
     stamps: dict[str, int | None] = {}
-    for page in app.client.query_pages(soql, operation=f"reconcile {sobject}"):
-        for record in page.records:
-            raw = record.get("SystemModstamp")
-            stamps[str(record["Id"])] = _millis(parse_sf_datetime(raw)) if raw else None
+    for record in records:
+        raw = record.get("SystemModstamp")
+        stamps[str(record["Id"])] = _millis(parse_sf_datetime(raw)) if raw else None
     return stamps
 
 
@@ -171,7 +200,7 @@ def _repair(
         records = _refetch(app, plan, refetch)
         rows = [row_for(plan, r, stats, now) for r in records]
         with app.store.transaction() as session:
-            upsert_rows(session, table, rows)
+            upsert_rows(session, table, rows, keep_extra=plan.hides_extra)
     report.repaired = True
     report.nul_bytes_removed = stats.nul_bytes_removed
 

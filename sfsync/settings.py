@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     bulk_page_size: int = Field(default=50000, gt=0)
     bulk_push_threshold: int = Field(default=5000, gt=0)
     bulk_poll_interval_s: float = Field(default=1.0, gt=0)
+    # How long a Bulk API 2.0 job may stay queued or running before the run
+    # gives up on it with a clear error instead of polling for ever.
+    bulk_job_timeout_s: float = Field(default=3600.0, gt=0)
 
     api_reserve_percent: float = Field(default=10.0, ge=0, le=100)
     # How long a Sforce-Limit-Info reading stands for the org's usage: the

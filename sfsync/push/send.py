@@ -129,12 +129,12 @@ class _Sender:
         }
         self.report.batches += 1
         try:
-            results = self.client.request(
+            results = self.client.request_json(
                 "PATCH",
                 "composite/sobjects",
                 operation="push update",
                 json=body,
-            ).json()
+            )
         except (LimitReachedError, TransientSalesforceError):
             raise
         except SalesforceError as exc:

@@ -155,8 +155,12 @@ def translate(exc: BaseException, operation: str) -> SfsyncError:
             return TransientSalesforceError(text, error_code=code, status=status)
         return SalesforceError(text, error_code=code, status=status)
     if isinstance(exc, ValueError):
-        return SalesforceError(
-            f"{operation}: Salesforce's reply could not be read ({type(exc).__name__})"
+        # A reply that is not the JSON Salesforce sends (a proxy's or a
+        # maintenance page served with 200) is not Salesforce's answer: asking
+        # again, within the retry bound, is what can help.
+        return TransientSalesforceError(
+            f"{operation}: Salesforce's reply could not be read ({type(exc).__name__})",
+            hint="check any proxy between sfsync and Salesforce if this repeats",
         )
     return SalesforceError(f"{operation}: {type(exc).__name__}: {scrub(str(exc))}")
 
@@ -353,6 +357,26 @@ class SalesforceClient:
         if not retry:
             return self._once(operation, send)
         return self._retrying(operation, lambda: self._once(operation, send))
+
+    def request_json(
+        self, method: str, path: str, *, operation: str, **kwargs: Any
+    ) -> Any:
+        """``request`` whose reply is decoded as JSON inside the retried attempt.
+
+        A body that is not JSON becomes a ``TransientSalesforceError`` there,
+        never a decoding error escaping to the caller.
+        """
+
+        def attempt() -> Any:
+            reply = self.request(
+                method, path, operation=operation, retry=False, **kwargs
+            )
+            try:
+                return reply.json()
+            except ValueError as exc:
+                raise translate(exc, operation) from exc
+
+        return self._retrying(operation, attempt)
 
     # -- conveniences -------------------------------------------------------
 

@@ -37,6 +37,7 @@ from sfsync.errors import (
     LimitReachedError,
     NonAdvancingCursorError,
     SalesforceError,
+    TransientSalesforceError,
 )
 from sfsync.localorg import LocalOrg
 from sfsync.mapping import load_mappings
@@ -44,7 +45,7 @@ from sfsync.pull import PullPlan, pull_object
 from sfsync.push.metadata import deployable_metadata
 from sfsync.push.outbox import Outcome
 from sfsync.push.send import send_rows
-from sfsync.salesforce.bulk import bulk_ingest, bulk_query
+from sfsync.salesforce.bulk import bulk_ingest, bulk_query, csv_uploads
 from sfsync.salesforce.client import SalesforceClient
 from sfsync.salesforce.soql import literal
 from sfsync.salesforce.soql import select as soql_select
@@ -319,6 +320,55 @@ def test_bulk_pull_with_rows_out_of_stamp_order_still_advances_the_watermark(
     assert result.watermark == max(stamps)
 
 
+@responses.activate
+def test_bulk_results_locator_given_twice_fails_instead_of_rereading() -> None:
+    """Case SC-02: a results locator that repeats is a cursor that cannot move."""
+    _add_token("00Dtoken!first")
+    responses.add(responses.POST, f"{DATA}/jobs/query", json={"id": "750L"})
+    responses.add(
+        responses.GET, f"{DATA}/jobs/query/750L", json={"state": "JobComplete"}
+    )
+    for _ in range(3):
+        responses.add(
+            responses.GET,
+            f"{DATA}/jobs/query/750L/results",
+            body=_csv_text([["Id"], ["006000000000001AAA"]]),
+            content_type="text/csv",
+            headers={"Sforce-Locator": "MTAwMDA"},
+        )
+    client = _wire_client()
+    rows: list[dict[str, str]] = []
+
+    with pytest.raises(NonAdvancingCursorError, match="MTAwMDA"):
+        rows.extend(bulk_query(client, "SELECT Id FROM Opportunity", sleep=_no_wait))
+
+    assert len(rows) == 2
+    assert client.calls == 4
+
+
+@responses.activate
+def test_bulk_job_that_never_finishes_is_given_up_on_with_its_id() -> None:
+    """Case SC-02: polling a job stuck in InProgress ends, bounded by a setting."""
+    _add_token("00Dtoken!first")
+    responses.add(responses.POST, f"{DATA}/jobs/query", json={"id": "750S"})
+    responses.add(
+        responses.GET, f"{DATA}/jobs/query/750S", json={"state": "InProgress"}
+    )
+    client = _wire_client(bulk_poll_interval_s=1.0, bulk_job_timeout_s=5.0)
+    slept: list[float] = []
+
+    with pytest.raises(SalesforceError, match="750S is still InProgress") as caught:
+        list(bulk_query(client, "SELECT Id FROM Opportunity", sleep=slept.append))
+
+    assert caught.value.error_code == "BULK_JOB_TIMEOUT"
+    assert slept == [1.0, 2.0, 4.0]
+    assert client.calls == 1 + 4
+
+
+def _no_wait(_seconds: float) -> None:
+    return None
+
+
 # -- SC-04 too-wide select -------------------------------------------------------
 
 
@@ -340,6 +390,45 @@ def test_object_with_900_custom_fields_is_pulled_with_its_mapped_fields_only(
     assert len(account_queries[0].encode()) < 16 * 1024
     assert "Customer_Attribute_" not in account_queries[0]
     assert set(_stored(app, Account)) == {account}
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(
+            lambda c: list(c.query_pages("SELECT Id FROM Opportunity")), id="query"
+        ),
+        pytest.param(
+            lambda c: list(bulk_query(c, "SELECT Id FROM Opportunity")),
+            id="bulk-create",
+        ),
+        pytest.param(
+            lambda c: c.request_json(
+                "PATCH", "composite/sobjects", operation="push update", json={}
+            ),
+            id="collections",
+        ),
+    ],
+)
+@responses.activate
+def test_a_200_reply_that_is_not_json_is_retried_then_a_clear_error(
+    call: Callable[[SalesforceClient], Any],
+) -> None:
+    """Case SC-04: an HTML page served with 200 is an error, never a decoding crash."""
+    _add_token("00Dtoken!first")
+    page = "<html><body>Down for maintenance</body></html>"
+    for method, path in (
+        (responses.GET, "query/"),
+        (responses.POST, "jobs/query"),
+        (responses.PATCH, "composite/sobjects"),
+    ):
+        responses.add(method, f"{DATA}/{path}", body=page, content_type="text/html")
+    client = _wire_client(retry_attempts=3)
+
+    with pytest.raises(TransientSalesforceError, match="could not be read"):
+        call(client)
+
+    assert client.calls == 3
 
 
 # -- SC-05 query timeout on a long window ---------------------------------------
@@ -789,6 +878,43 @@ def test_bulk_ingest_value_with_comma_and_line_break_arrives_intact(
     assert (len(result.succeeded), result.failed, result.unprocessed) == (500, {}, [])
     assert (org.get("Opportunity", ids[250]) or {})["Description"] == MULTILINE
     assert (org.get("Opportunity", ids[251]) or {})["Description"] == "Note 251"
+
+
+def test_bulk_ingest_split_into_several_uploads_cuts_only_between_records(
+    org: LocalOrg, make_app: Callable[..., App]
+) -> None:
+    """Case SC-17: uploads over the size limit are cut by records, never mid-value."""
+    ids = org.load_records("Opportunity", [_opportunity(n) for n in range(500)])
+    rows = [{"Id": i, "Description": f"Note {n}"} for n, i in enumerate(ids)]
+    rows[250]["Description"] = MULTILINE
+    app = make_app(org)
+    org.reset_stats()
+
+    result = bulk_ingest(
+        app.client, "Opportunity", rows, max_upload_bytes=4096, sleep=lambda _s: None
+    )
+
+    uploads = org.stats()["by_endpoint"]["PUT bulk2"]
+    assert uploads == len(result.job_ids) > 1
+    assert (len(result.succeeded), result.failed, result.unprocessed) == (500, {}, [])
+    assert [(org.get("Opportunity", i) or {})["Description"] for i in ids[249:252]] == [
+        "Note 249",
+        MULTILINE,
+        "Note 251",
+    ]
+
+
+def test_csv_uploads_hold_whole_records_under_the_limit() -> None:
+    """Case SC-17: each upload parses alone, with the header, to whole records."""
+    rows = [{"Id": f"006{n:015d}", "Description": MULTILINE} for n in range(40)]
+
+    uploads = list(csv_uploads(rows, ["Id", "Description"], max_bytes=300))
+
+    assert all(len(u) <= 300 for u in uploads)
+    parsed = [
+        r for u in uploads for r in csv.DictReader(io.StringIO(u.decode(), newline=""))
+    ]
+    assert parsed == rows
 
 
 def test_bulk_query_row_with_comma_and_line_break_is_read_as_one_value(

@@ -358,18 +358,44 @@ def test_change_to_system_modstamp_alone_is_pulled(org: LocalOrg, app: App) -> N
     assert mirror(app)[opp_ids[0]][2] == "Qualification"
 
 
+def _stored_value(stored: Opportunity, column: str) -> Any:
+    if column.startswith("extra."):
+        return stored.extra.get(column.removeprefix("extra."))
+    return str(getattr(stored, column))
+
+
+@pytest.mark.parametrize(
+    ("field", "column"),
+    [
+        ("Target_Go_Live__c", "target_go_live"),
+        ("Solutions_Engineer__c", "extra.solutions_engineer_id"),
+    ],
+    ids=["own-column", "extra-json"],
+)
 def test_field_hidden_from_the_integration_user_keeps_its_stored_value(
     org: LocalOrg,
     make_app: Callable[..., App],
     pull_only_mappings: Path,
     tmp_path: Path,
+    field: str,
+    column: str,
 ) -> None:
     """Case SC-12: an optional field that is not selected is never written as null."""
     _, opp_ids = seed(org)
-    org.update("Opportunity", opp_ids[0], {"Target_Go_Live__c": "2026-02-27"})
+    engineer = org.insert(
+        "User",
+        {
+            "Username": "se@example.test",
+            "LastName": "Engineer",
+            "Email": "se@example.test",
+            "Alias": "seng",
+        },
+    )
+    value = {"Target_Go_Live__c": "2026-02-27", "Solutions_Engineer__c": engineer}
+    org.update("Opportunity", opp_ids[0], {field: value[field]})
     url = f"sqlite:///{tmp_path / 'hidden.db'}"
     run_pull(make_app(org, mappings_dir=pull_only_mappings, database_url=url))
-    org.hide_field("Opportunity", "Target_Go_Live__c")
+    org.hide_field("Opportunity", field)
     org.update("Opportunity", opp_ids[0], {"StageName": "Qualification"})
 
     later = make_app(org, mappings_dir=pull_only_mappings, database_url=url)
@@ -379,4 +405,4 @@ def test_field_hidden_from_the_integration_user_keeps_its_stored_value(
         stored = session.get(Opportunity, opp_ids[0])
     assert stored is not None
     assert stored.stage_name == "Qualification"
-    assert str(stored.target_go_live) == "2026-02-27"
+    assert _stored_value(stored, column) == value[field]

@@ -51,6 +51,38 @@ def test_reconcile_marks_hard_deleted_records_and_repulls_drifted_ones(
     assert report.pushed_note is None or "not compared" in report.pushed_note
 
 
+def test_reconcile_whose_id_query_times_out_reads_the_set_through_bulk(
+    org: LocalOrg, tmp_path: Path
+) -> None:
+    """Case SC-05: a whole-object query that times out does not end the reconcile."""
+    account = org.insert("Account", {"Name": "Customer", "NumberOfEmployees": 200})
+    gone = org.insert("Opportunity", won_deal(account, 1))
+    kept = org.insert("Opportunity", won_deal(account, 2))
+    app = app_for(org, f"sqlite:///{tmp_path / 'r.db'}")
+    run_pull(app)
+    org.hard_delete("Opportunity", gone)
+    org.reset_stats()
+    # The first object's Id query times out; the other is read as usual.
+    org.fail_next(1, status=400, error_code="QUERY_TIMEOUT")
+
+    report = reconcile(app)
+
+    by_object = {m.sobject: m for m in report.mirror}
+    assert by_object["Opportunity"].missing_in_salesforce == [gone]
+    assert by_object["Account"].in_salesforce == 1
+    assert by_object["Opportunity"].in_salesforce == 1
+    with app.store.session() as session:
+        assert session.get(Opportunity, gone).is_deleted  # type: ignore[union-attr]
+        assert not session.get(Opportunity, kept).is_deleted  # type: ignore[union-attr]
+    # The query that timed out, a Bulk job (create, poll, one results page),
+    # and the other object's query.
+    assert org.stats()["by_endpoint"] == {
+        "GET query": 2,
+        "POST bulk2": 1,
+        "GET bulk2": 2,
+    }
+
+
 def test_a_second_reconcile_finds_nothing(org: LocalOrg, tmp_path: Path) -> None:
     account = org.insert("Account", {"Name": "Customer", "NumberOfEmployees": 200})
     org.insert("Opportunity", won_deal(account, 1))
