@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlmodel import Session
 
 from sfsync.errors import InputError
@@ -39,7 +39,7 @@ from sfsync.logs import get_logger
 from sfsync.runs import RunStats, recorded_run
 from sfsync.store.db import Store, upsert_insert
 from sfsync.store.models import KpiSnapshot as KpiSnapshotRow
-from sfsync.store.models import Project
+from sfsync.store.models import Project, ProjectEvent
 
 __all__ = [
     "CHUNK",
@@ -57,6 +57,7 @@ __all__ = [
     "project_health_rules",
     "run_kpis",
     "snapshot_trend",
+    "stale_snapshot_projects",
     "stored_snapshot",
 ]
 
@@ -73,6 +74,8 @@ _PROBLEMS_SHOWN = 20
 
 _snapshot_table = KpiSnapshotRow.__table__  # type: ignore[attr-defined]
 _snap = _snapshot_table.c
+_event_table = ProjectEvent.__table__  # type: ignore[attr-defined]
+_project_table = Project.__table__  # type: ignore[attr-defined]
 _project = Project.__table__.c  # type: ignore[attr-defined]
 
 
@@ -359,6 +362,44 @@ class StoredSnapshot:
     data_as_of: datetime | None
     health: str
     data: dict[str, Any]
+
+
+def stale_snapshot_projects(
+    store: Store, *, project_ids: Sequence[int] | None = None
+) -> list[int]:
+    """Projects with progress recorded after their newest KPI snapshot.
+
+    A change is its event's moment or, for a task dated to an earlier day,
+    the project's ``updated_at``, which holds when it was recorded.
+
+    Their stored KPIs (what ``kpi show``, ``report`` and a dry-run push read)
+    do not reflect that progress until the KPI step runs again.
+    """
+    events, projects = _event_table.c, _project_table.c
+    changes = union_all(
+        select(events.project_id.label("project_id"), events.at.label("at")),
+        select(projects.id.label("project_id"), projects.updated_at.label("at")),
+    ).subquery()
+    last_event = (
+        select(changes.c.project_id, func.max(changes.c.at).label("at"))
+        .group_by(changes.c.project_id)
+        .subquery()
+    )
+    last_snapshot = (
+        select(_snap.project_id, func.max(_snap.computed_at).label("at"))
+        .group_by(_snap.project_id)
+        .subquery()
+    )
+    query = (
+        select(last_event.c.project_id)
+        .join(last_snapshot, last_snapshot.c.project_id == last_event.c.project_id)
+        .where(last_event.c.at > last_snapshot.c.at)
+        .order_by(last_event.c.project_id)
+    )
+    if project_ids is not None:
+        query = query.where(last_event.c.project_id.in_(list(project_ids)))
+    with store.session() as session:
+        return [int(pid) for pid in session.scalars(query)]
 
 
 def stored_snapshot(

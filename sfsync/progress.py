@@ -364,6 +364,10 @@ def apply_task_status(
             },
         )
     )
+    # When the change was recorded, whatever day it is dated to: stored KPIs
+    # computed before this moment no longer reflect the project.
+    project.updated_at = at
+    session.add(project)
     session.flush()
     tasks = {
         t.task_key: t
@@ -401,7 +405,15 @@ def update_task(
         result = apply_task_status(
             session, project, task_key, status, actor=actor, at=at, on=on, note=note
         )
-    return result.task
+        task = result.task
+        dated = task.actual_end if status in CLOSED_STATUSES else task.actual_start
+        if not result.changed and on is not None and dated not in (None, on):
+            raise InputError(
+                f"project {project_id}: {task_key} is already {status} since "
+                f"{dated}; setting the same status does not move its date to {on}",
+                hint=f"set it to not_started, then to {status} with --date {on}",
+            )
+    return task
 
 
 def record_sentiment(

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from sfsync.cli.context import Format, console, emit_json, state, utf8_stdout
+from sfsync.cli.context import (
+    Format,
+    console,
+    emit_json,
+    err_console,
+    state,
+    utf8_stdout,
+)
+from sfsync.errors import InputError
 from sfsync.kpi_job import (
     Portfolio,
     compute_project,
@@ -18,6 +26,7 @@ from sfsync.kpi_job import (
     project_health_rules,
     run_kpis,
     snapshot_trend,
+    stale_snapshot_projects,
     stored_snapshot,
 )
 from sfsync.progress import find_project
@@ -238,7 +247,12 @@ def show(
     stored = stored_snapshot(app.store, project.id, day=day)
     computed_at: str | None = None
     data_as_of: str | None = None
-    if stored is not None:
+    # Progress recorded after the newest snapshot makes it out of date: show
+    # what the KPIs are now instead (a past --date keeps what was stored).
+    stale = day is None and bool(
+        stale_snapshot_projects(app.store, project_ids=[project.id])
+    )
+    if stored is not None and not stale:
         data, source = stored.data, "stored"
         computed_at = stored.computed_at.isoformat()
         data_as_of = stored.data_as_of.isoformat() if stored.data_as_of else None
@@ -252,6 +266,8 @@ def show(
         )
         assert snapshot is not None  # the project was found above
         data, source = snapshot.to_dict(), "computed now, not stored"
+        if stale:
+            source += "; the stored one predates progress recorded since"
     trend = snapshot_trend(
         app.store,
         project.id,
@@ -297,9 +313,17 @@ def recompute(
     fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.table,
 ) -> None:
     """Compute and store today's (or --date's) KPI snapshot of every project."""
+    day = on.date() if on else _today()
+    # Snapshots of a day to come would be read as today's by the push and the
+    # reports; a day ahead is allowed for zones east of UTC.
+    if day > _today() + timedelta(days=1):
+        raise InputError(
+            f"--date {day} is in the future; KPI snapshots are of days that began",
+            hint="give today's date or an earlier one",
+        )
     app = state(ctx).app
     with job_lock(app.store, SYNC_LOCK):
-        result = run_kpis(app, today=on.date() if on else _today())
+        result = run_kpis(app, today=day)
     if fmt is ShowFormat.json:
         emit_json(result.as_dict())
         return
@@ -428,6 +452,20 @@ def report(
         console.print("no KPI snapshots yet: run `sfsync kpi recompute` first")
         return
     _report_tables(result)
+    warn_if_stale(app.store)
+
+
+def warn_if_stale(store: Store) -> None:
+    """Say so when stored KPIs miss progress recorded since they were computed."""
+    stale = stale_snapshot_projects(store)
+    if stale:
+        err_console.print(
+            f"[yellow]note:[/] {len(stale)} project(s) have progress recorded after "
+            "their latest KPIs (first: "
+            + ", ".join(str(p) for p in stale[:5])
+            + "); `sfsync kpi recompute` brings them up to date",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

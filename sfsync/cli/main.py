@@ -66,6 +66,20 @@ def main() -> None:
                 f"[yellow]what to do:[/] {scrub(exc.hint)}", highlight=False
             )
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        # A path the command was given cannot be read or written: say which,
+        # and why, instead of a traceback.
+        where = f": {exc.filename}" if exc.filename else ""
+        err_console.print(
+            f"[bold red]error:[/] {scrub(exc.strerror or str(exc))}{where}",
+            highlight=False,
+        )
+        err_console.print(
+            "[yellow]what to do:[/] check the path, that its folder exists and that "
+            "you may read or write it",
+            highlight=False,
+        )
+        sys.exit(1)
     except KeyboardInterrupt:
         # Work is committed page by page and batch by batch; an interrupted
         # run is picked up by the next one.

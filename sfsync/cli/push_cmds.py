@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from sfsync.cli.context import Output, console, emit_json, state
+from sfsync.cli.kpi_cmds import warn_if_stale
 from sfsync.errors import InputError
 from sfsync.kpi_job import run_kpis
 from sfsync.push.job import plan_push, push_mapping, run_push
@@ -80,6 +81,7 @@ def push(
                 "values as of the last KPI computation; `sfsync kpi recompute` "
                 "refreshes them (`sfsync push` does it first)"
             )
+        warn_if_stale(state(ctx).app.store)
         return
     app = state(ctx).app
     # Under the lock a running service's cycle holds, so the two never send

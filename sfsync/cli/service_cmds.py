@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -156,6 +157,8 @@ def backfill(
 
     if report is not None and report.suffix not in {".csv", ".json"}:
         raise InputError(f"report file {report} must end in .csv or .json")
+    if report is not None:
+        _check_writable(report)
     spec = BackfillRange(
         close_from=_date(close_from, "--close-from"),
         close_to=_date(close_to, "--close-to"),
@@ -299,3 +302,22 @@ def register(app: typer.Typer) -> None:
     app.command()(run)
     app.command()(backfill)
     app.command()(reconcile)
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a report path that cannot be written, before any work is done."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InputError(f"report file {path} is a folder", hint="name a file in it")
+    if not folder.is_dir():
+        raise InputError(
+            f"report file {path}: the folder {folder} does not exist",
+            hint="create it first, or name a file in an existing folder",
+        )
+    if not os.access(folder, os.W_OK) or (
+        path.exists() and not os.access(path, os.W_OK)
+    ):
+        raise InputError(
+            f"report file {path} cannot be written (permission denied)",
+            hint="name a file in a folder you can write to",
+        )

@@ -11,16 +11,31 @@ from typing import Any
 import jwt
 import requests
 
-from sfsync.errors import AuthError, ConfigError, TransientSalesforceError
+from sfsync.errors import (
+    AuthError,
+    ConfigError,
+    SalesforceError,
+    TransientSalesforceError,
+)
 from sfsync.logs import get_logger
 from sfsync.settings import Settings
 
-__all__ = ["Token", "TokenManager"]
+__all__ = ["Token", "TokenManager", "tls_error"]
 
 log = get_logger(__name__)
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_LIFETIME_S = 180
+
+
+def tls_error(target: str) -> SalesforceError:
+    """A certificate that is not trusted: a setting to fix, not an outage."""
+    return SalesforceError(
+        f"{target}: the server's TLS certificate is not trusted",
+        error_code="TLS_CERTIFICATE",
+        hint="check SFSYNC_CA_FILE (unset it for Salesforce's public certificates; "
+        "for a local org, use the CA file its env file names while it runs)",
+    )
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,8 @@ class TokenManager:
                 auth=basic,
                 timeout=self._settings.request_timeout_s,
             )
+        except requests.exceptions.SSLError:
+            raise tls_error(f"login at {self.token_url}") from None
         except requests.RequestException as exc:
             raise TransientSalesforceError(
                 f"cannot reach {self.token_url}: {type(exc).__name__}",

@@ -34,7 +34,7 @@ from sfsync.errors import (
     TransientSalesforceError,
 )
 from sfsync.logs import get_logger, scrub
-from sfsync.salesforce.auth import Token, TokenManager
+from sfsync.salesforce.auth import Token, TokenManager, tls_error
 from sfsync.settings import Settings
 
 __all__ = ["ApiUsage", "QueryPage", "QueryTimeoutError", "SalesforceClient"]
@@ -125,6 +125,8 @@ def translate(exc: BaseException, operation: str) -> SfsyncError:
     """Map a simple-salesforce or requests exception to sfsync's own tree."""
     if isinstance(exc, SfsyncError):
         return exc
+    if isinstance(exc, requests.exceptions.SSLError):
+        return tls_error(operation)
     if isinstance(exc, requests.Timeout):
         return TransientSalesforceError(
             f"{operation}: Salesforce did not answer in time ({type(exc).__name__})"

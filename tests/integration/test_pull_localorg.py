@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from sqlmodel import select
 
 from sfsync.app import App
@@ -16,6 +17,7 @@ from sfsync.demo_data import wire_datetime
 from sfsync.errors import (
     DescribeMismatchError,
     LimitReachedError,
+    SalesforceError,
     TransientSalesforceError,
 )
 from sfsync.localorg import LocalOrg
@@ -406,3 +408,21 @@ def test_field_hidden_from_the_integration_user_keeps_its_stored_value(
     assert stored is not None
     assert stored.stage_name == "Qualification"
     assert _stored_value(stored, column) == value[field]
+
+
+def test_an_untrusted_certificate_is_a_clear_error_tried_once(
+    org: LocalOrg, make_app: Callable[..., App], tmp_path: Path
+) -> None:
+    """A CA bundle that does not sign the org's certificate is not an outage."""
+    other_ca = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    app = make_app(org, ca_file=str(other_ca))
+    logins_before = org.stats()["auth"]
+
+    with pytest.raises(SalesforceError, match="certificate is not trusted") as caught:
+        run_pull(app)
+
+    assert caught.value.error_code == "TLS_CERTIFICATE"
+    assert not caught.value.retryable
+    assert "SFSYNC_CA_FILE" in str(caught.value)
+    assert org.stats()["auth"] == logins_before

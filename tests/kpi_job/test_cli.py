@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ import structlog
 from typer.testing import CliRunner
 
 from sfsync.cli.main import app
+from sfsync.errors import InputError
 from sfsync.store.db import open_store
 
 from .seeding import add_event, finish, make_projects, set_task, task_keys
@@ -192,3 +194,49 @@ def test_show_finds_a_project_by_its_opportunity_id(project_ids: list[int]) -> N
     shown = json.loads(invoke("kpi", "show", "006000000000000AAA", "--format", "json"))
 
     assert shown["project"]["id"] == project_ids[0]
+
+
+def test_progress_after_the_stored_snapshot_is_shown_and_flagged(
+    project_ids: list[int],
+) -> None:
+    slipping = project_ids[0]
+    invoke("kpi", "recompute")
+    before = json.loads(invoke("kpi", "show", str(slipping), "--format", "json"))
+    first_task = task_keys_of(slipping)[0]
+    invoke("task", "update", str(slipping), first_task, "done", "--date", "2026-03-10")
+
+    shown = json.loads(invoke("kpi", "show", str(slipping), "--format", "json"))
+    reported = runner.invoke(app, ["report"], catch_exceptions=False)
+
+    assert before["source"] == "stored"
+    assert shown["source"].startswith("computed now, not stored")
+    assert "predates progress" in shown["source"]
+    assert (
+        shown["snapshot"]["percent_complete"] > before["snapshot"]["percent_complete"]
+    )
+    assert "1 project(s) have progress recorded after their latest KPIs" in (
+        reported.stderr
+    )
+    invoke("kpi", "recompute")
+    assert json.loads(invoke("kpi", "show", str(slipping), "--format", "json"))[
+        "source"
+    ] == ("stored")
+
+
+def task_keys_of(project_id: int) -> list[str]:
+    store = open_store(os.environ["SFSYNC_DATABASE_URL"])
+    try:
+        return task_keys(store, project_id)
+    finally:
+        store.dispose()
+
+
+def test_recompute_for_a_day_to_come_is_refused_and_stores_nothing(
+    project_ids: list[int],
+) -> None:
+    result = runner.invoke(app, ["kpi", "recompute", "--date", "2099-01-01"])
+
+    assert result.exit_code != 0
+    assert isinstance(result.exception, InputError)
+    assert "2099-01-01 is in the future" in str(result.exception)
+    assert "no KPI snapshots yet" in invoke("report")

@@ -294,3 +294,34 @@ def test_two_people_closing_the_last_two_tasks_at_once_finish_the_project(
     assert _project(shared, project_id).status == "done"
     assert len(events(shared, project_id, "project_done")) == 1
     shared.dispose()
+
+
+def test_the_same_status_with_another_date_is_refused_and_says_how_to_redate(
+    store: Store, project_id: int
+) -> None:
+    _set(store, project_id, "review_handoff", "done", FRI)
+
+    with pytest.raises(InputError, match="already done since 2026-11-13") as caught:
+        update_task(
+            store,
+            project_id=project_id,
+            task_key="review_handoff",
+            status="done",
+            actor="ana",
+            at=FRI,
+            on=WED.date(),
+        )
+    _set(store, project_id, "review_handoff", "not_started", FRI)
+    redated = update_task(
+        store,
+        project_id=project_id,
+        task_key="review_handoff",
+        status="done",
+        actor="ana",
+        at=FRI,
+        on=WED.date(),
+    )
+
+    assert "then to done with --date 2026-11-11" in str(caught.value)
+    assert redated.actual_end == WED.date()
+    assert len(events(store, project_id, "task_status")) == 3
