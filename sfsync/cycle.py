@@ -34,8 +34,10 @@ class CycleReport:
 
 
 def run_pull(app: App) -> list[PullResult]:
-    plans = app.plans()
+    # Inside the run record: a login or describe that fails (the org down,
+    # credentials refused) is a failed pull in `sfsync status`, not silence.
     with recorded_run(app.store, "pull", calls=app.client) as run:
+        plans = app.plans()
         results = pull_all(app.client, app.store, plans, settings=app.settings, run=run)
         run.details["objects"] = {
             r.sobject: {"read": r.read, "written": r.written, "via": r.via}
@@ -73,7 +75,6 @@ def _cycle(
     report = CycleReport()
     calls_before = app.client.calls
     app.check_files()
-    app.plans()
 
     def stopping(step: str) -> bool:
         if stop is not None and stop.is_set():

@@ -29,6 +29,7 @@ from sfsync.salesforce.client import QueryTimeoutError
 from sfsync.salesforce.soql import literal
 from sfsync.salesforce.soql import select as soql_select
 from sfsync.service.locks import SYNC_LOCK, job_lock
+from sfsync.store.models import SyncState
 
 __all__ = [
     "FieldDifference",
@@ -54,6 +55,10 @@ class MirrorReport:
     missing_in_salesforce: list[str] = field(default_factory=list)
     drifted: list[str] = field(default_factory=list)
     missing_locally: list[str] = field(default_factory=list)
+    # Of ``drifted``, those stamped after the last pull read Salesforce: edits
+    # (sfsync's own pushes among them) the next incremental pull would bring
+    # anyway, as against drift it would never see.
+    changed_since_pull: int = 0
     repaired: bool = False
     nul_bytes_removed: int = 0
 
@@ -150,6 +155,10 @@ def reconcile_mirror(app: Any, *, repair: bool = True) -> list[MirrorReport]:
                     select(table.c.id, table.c.system_modstamp, table.c.is_deleted)
                 )
             }
+            state = session.get(SyncState, sobject)
+            pulled_until = _millis(
+                (state.read_until or state.watermark) if state is not None else None
+            )
         remote = _remote_stamps(app, sobject)
         report = MirrorReport(sobject, in_salesforce=len(remote), local=len(local))
         for rid, (stamp, deleted) in local.items():
@@ -159,6 +168,13 @@ def reconcile_mirror(app: Any, *, repair: bool = True) -> list[MirrorReport]:
                 report.missing_in_salesforce.append(rid)
             elif remote[rid] != stamp:
                 report.drifted.append(rid)
+                remote_stamp = remote[rid]
+                if (
+                    pulled_until is not None
+                    and remote_stamp is not None
+                    and remote_stamp > pulled_until
+                ):
+                    report.changed_since_pull += 1
         report.missing_locally = sorted(
             rid
             for rid in remote
@@ -175,6 +191,7 @@ def reconcile_mirror(app: Any, *, repair: bool = True) -> list[MirrorReport]:
             local=report.local,
             missing_in_salesforce=len(report.missing_in_salesforce),
             drifted=len(report.drifted),
+            changed_since_pull=report.changed_since_pull,
             missing_locally=len(report.missing_locally),
             repaired=repair,
             nul_bytes_removed=report.nul_bytes_removed,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from sfsync.cli.context import Output, console, emit_json, state
 from sfsync.cycle import run_cycle
@@ -79,6 +79,30 @@ def sync(
             pull.sobject, str(pull.read), str(pull.written), str(pull.deleted), pull.via
         )
     console.print(table)
+    if report.handoff is not None:
+        handoff = report.handoff
+        console.print(
+            f"handoff: {len(handoff.created)} projects created, "
+            f"{len(handoff.held)} put on hold, {len(handoff.resumed)} resumed"
+            + (
+                f"; {handoff.unassigned_roles} tasks without an owner"
+                if handoff.unassigned_roles
+                else ""
+            )
+        )
+    if report.kpis is not None:
+        health = ", ".join(f"{k} {v}" for k, v in report.kpis.health.items())
+        console.print(
+            f"KPIs: {report.kpis.computed} projects"
+            + (f" ({health})" if health else "")
+        )
+    if report.push is not None:
+        sent = report.push.send
+        console.print(
+            f"push: {len(report.push.changes)} records changed, "
+            f"{sent.sent if sent else 0} sent, {sent.parked if sent else 0} parked, "
+            f"{sent.deferred if sent else 0} deferred"
+        )
     console.print(f"API calls this cycle: {report.api_calls}")
 
 
@@ -93,9 +117,17 @@ def status(
     with app.store.session() as session:
         watermarks = list(session.exec(select(SyncState)))
         counts = {
-            "accounts": session.exec(select(func.count()).select_from(Account)).one(),
+            # Records deleted in Salesforce stay in the mirror, marked; they
+            # are not counted as the org's.
+            "accounts": session.exec(
+                select(func.count())
+                .select_from(Account)
+                .where(col(Account.is_deleted).is_(False))
+            ).one(),
             "opportunities": session.exec(
-                select(func.count()).select_from(Opportunity)
+                select(func.count())
+                .select_from(Opportunity)
+                .where(col(Opportunity.is_deleted).is_(False))
             ).one(),
             "projects": session.exec(select(func.count()).select_from(Project)).one(),
         }

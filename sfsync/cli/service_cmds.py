@@ -283,6 +283,13 @@ def reconcile(
             str(len(m.missing_locally)),
         )
     console.print(table)
+    recent = sum(m.changed_since_pull for m in result.mirror)
+    if recent:
+        console.print(
+            f"{recent} of the drifted records changed in Salesforce after the last "
+            "pull (sfsync's own pushes among them): the next pull would bring them "
+            "anyway; the rest are drift an incremental pull cannot see"
+        )
     if result.pushed_note:
         console.print(f"[yellow]{result.pushed_note}[/]")
         return

@@ -41,6 +41,8 @@ def test_reconcile_marks_hard_deleted_records_and_repulls_drifted_ones(
     by_object = {m.sobject: m for m in report.mirror}
     assert by_object["Opportunity"].missing_in_salesforce == [gone]
     assert by_object["Opportunity"].drifted == [drifted]
+    # Edited after the pull read Salesforce: counted apart from unseen drift.
+    assert by_object["Opportunity"].changed_since_pull == 1
     assert by_object["Account"].missing_in_salesforce == []
     with app.store.session() as session:
         assert session.get(Opportunity, gone).is_deleted  # type: ignore[union-attr]
