@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -27,8 +28,20 @@ __all__ = [
     "utf8_stdout",
 ]
 
-console = Console()
-err_console = Console(stderr=True)
+# Off a terminal (a pipe, a file, a CI log) Rich would wrap tables at 80
+# columns, cutting Ids and dates; such output gets this width unless
+# COLUMNS says otherwise.
+PIPED_WIDTH = 160
+
+
+def _width(stream: Any) -> int | None:
+    if os.environ.get("COLUMNS") or getattr(stream, "isatty", lambda: True)():
+        return None
+    return PIPED_WIDTH
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
 
 
 class Format(StrEnum):
