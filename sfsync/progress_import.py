@@ -98,6 +98,13 @@ def _delimiter(header: bytes) -> str:
 
 def _header(path: Path, names: list[str]) -> tuple[list[str], list[str]]:
     columns = [n.strip().lower() for n in names]
+    repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+    if repeated:
+        raise InputError(
+            f"{path}: line 1: column(s) {', '.join(repeated)} named more than once",
+            hint="keep one column of each name; which one holds the values is "
+            "not guessed",
+        )
     missing = [c for c in REQUIRED if c not in columns]
     if not any(k in columns for k in PROJECT_KEYS):
         missing.insert(0, " or ".join(PROJECT_KEYS))

@@ -140,3 +140,17 @@ def test_a_header_without_the_task_column_is_refused_naming_it(
 
     with pytest.raises(InputError, match="line 1: missing column\\(s\\) task_key"):
         import_progress_csv(store, path, actor="ops", at=AT)
+
+
+def test_a_header_naming_a_column_twice_is_refused_and_imports_nothing(
+    store: Store, project_id: int, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path,
+        f"project_id,task_key,status,Project_ID\n{project_id},review_handoff,done,9\n",
+    )
+
+    with pytest.raises(InputError, match="line 1: column\\(s\\) project_id named"):
+        import_progress_csv(store, path, actor="ops", at=AT)
+
+    assert events(store, project_id, "task_status") == []
