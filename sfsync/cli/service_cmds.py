@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 import threading
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -121,6 +121,9 @@ def _datetime(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
     try:
+        if len(value) == len("2024-01-31"):
+            # A bare day is its first moment in UTC, as the option's help says.
+            return datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InputError(
@@ -133,10 +136,12 @@ def backfill(
     close_from: Annotated[str | None, typer.Option(help="First close date.")] = None,
     close_to: Annotated[str | None, typer.Option(help="Last close date.")] = None,
     modified_from: Annotated[
-        str | None, typer.Option(help="First SystemModstamp (UTC).")
+        str | None,
+        typer.Option(help="First SystemModstamp (UTC; a bare date is 00:00 UTC)."),
     ] = None,
     modified_to: Annotated[
-        str | None, typer.Option(help="Last SystemModstamp (UTC).")
+        str | None,
+        typer.Option(help="Last SystemModstamp (UTC; a bare date is 00:00 UTC)."),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report only; write nothing anywhere.")
@@ -144,8 +149,10 @@ def backfill(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue from the checkpoint.")
     ] = False,
-    limit: Annotated[int | None, typer.Option(help="Read at most N records.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Records per batch.")] = 2000,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Read at most N records.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Records per batch.")] = 2000,
     report: Annotated[
         Path | None, typer.Option(help="Write every action to this .csv or .json.")
     ] = None,
