@@ -36,26 +36,44 @@ class LocatedYaml:
         return f"{self.path}:{self.line(*key)}"
 
 
-def _walk(node: yaml.Node, prefix: Path_, lines: dict[Path_, int]) -> Any:
+def _walk(node: yaml.Node, prefix: Path_, lines: dict[Path_, int], path: Path) -> Any:
     lines.setdefault(prefix, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = yaml.safe_load(yaml.serialize(key_node))
-            lines[(*prefix, key)] = key_node.start_mark.line + 1
-            result[key] = _walk(value_node, (*prefix, key), lines)
+            line = key_node.start_mark.line + 1
+            if key in result:
+                # PyYAML keeps the last of two equal keys without a word, so a
+                # mapping written twice would silently lose its first half.
+                first = lines[(*prefix, key)]
+                raise ConfigError(
+                    f"{path}:{line}: key {key!r} appears twice (first at line {first})",
+                    hint="keep one of the two and delete the other",
+                )
+            lines[(*prefix, key)] = line
+            result[key] = _walk(value_node, (*prefix, key), lines, path)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, (*prefix, i), lines) for i, item in enumerate(node.value)]
+        return [
+            _walk(item, (*prefix, i), lines, path) for i, item in enumerate(node.value)
+        ]
     return yaml.safe_load(yaml.serialize(node))
 
 
 def load_located_yaml(path: Path) -> LocatedYaml:
-    """Parse ``path``; a syntax error becomes a ConfigError naming file and line."""
+    """Parse ``path``; a syntax error or a key given twice becomes a ConfigError.
+
+    The error names the file and the line. Mappings, push mappings and the
+    health rules are read here; playbooks and handoff rules go through
+    ``sfsync.playbooks.source``, which collects the same problems as a list.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         line = text_line_of_offset(path.read_bytes(), exc.start)
         raise ConfigError(f"{path}:{line}: not valid UTF-8") from None
@@ -70,7 +88,7 @@ def load_located_yaml(path: Path) -> LocatedYaml:
             hint="fix the YAML at that line",
         ) from None
     lines: dict[Path_, int] = {}
-    data = _walk(node, (), lines) if node is not None else None
+    data = _walk(node, (), lines, path) if node is not None else None
     return LocatedYaml(path=path, data=data, lines=lines)
 
 

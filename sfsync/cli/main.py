@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -37,10 +37,15 @@ def _root(
         ),
     ] = None,
     log_format: Annotated[
-        str | None, typer.Option(help="auto, console or json.")
+        Literal["auto", "console", "json"] | None,
+        typer.Option(
+            case_sensitive=False,
+            help="auto (JSON off a terminal), console or json.",
+        ),
     ] = None,
     log_level: Annotated[
-        str | None, typer.Option(help="DEBUG, INFO, WARNING...")
+        Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None,
+        typer.Option(case_sensitive=False, help="The least severe level logged."),
     ] = None,
 ) -> None:
     ctx.obj = State(env_file=env_file, log_format=log_format, log_level=log_level)

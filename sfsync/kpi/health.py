@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from sfsync.errors import ConfigError
 from sfsync.kpi.facts import BusinessCalendar, ProjectFacts
 from sfsync.kpi.forecast import Forecast
 from sfsync.kpi.progress import OverdueTasks
+from sfsync.yamlfile import LocatedYaml, load_located_yaml
 
 __all__ = [
     "DEFAULT_HEALTH_RULES",
@@ -136,32 +138,51 @@ DEFAULT_HEALTH_RULES = HealthRules()
 def load_health_rules(path: Path | str) -> HealthRules:
     """Read and validate a health rules file.
 
-    Raises ConfigError naming the file and the offending key when the file is
-    missing, is not YAML, or breaks a rule.
+    Raises ConfigError naming the file, the line and the offending key when
+    the file is missing, is not YAML, repeats a key or breaks a rule.
     """
     path = Path(path)
-    try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if raw is None:
-        raw = {}
+    doc = load_located_yaml(path)
+    raw: Any = {} if doc.data is None else doc.data
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping with `factors`")
+        raise ConfigError(
+            f"{doc.where()}: the top level must be a mapping with `factors`"
+        )
     try:
         return HealthRules.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '(top level)'}: "
-            f"{error['msg']}"
-            for error in exc.errors()
-        )
+        problems = "; ".join(_describe(doc, error) for error in exc.errors())
         raise ConfigError(
-            f"{path}: {problems}",
-            hint="see docs/kpis.md for the health factors and their keys",
-        ) from exc
+            problems, hint="see docs/kpis.md for the health factors and their keys"
+        ) from None
+
+
+def _describe(doc: LocatedYaml, error: ErrorDetails) -> str:
+    """One pydantic error as ``file:line: key: what is wrong``."""
+    loc = error["loc"]
+    label = ".".join(str(part) for part in loc) or "(top level)"
+    if error["type"] == "extra_forbidden" and loc:
+        key = str(loc[-1])
+        allowed = list(_model_at(loc[:-1]).model_fields)
+        close = difflib.get_close_matches(key, allowed, n=1)
+        suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+        message = f"unknown key {key!r}{suggestion}; the keys here are " + ", ".join(
+            allowed
+        )
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+    return f"{doc.where(*loc)}: {label}: {message}"
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel]:
+    """The model that validates the mapping at ``loc`` (all are nested models)."""
+    model: type[BaseModel] = HealthRules
+    for part in loc:
+        annotation = model.model_fields[str(part)].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        model = annotation
+    return model
 
 
 @dataclass(frozen=True, slots=True)

@@ -364,6 +364,103 @@ def test_bad_credentials_are_named_without_showing_any_secret(
         assert code == exit_code
 
 
+def test_a_secret_in_the_settings_file_is_refused_without_showing_it(
+    fault_org: LocalOrg, workspace: Workspace, tally: Tally
+) -> None:
+    fault_org.reset()
+    token = fault_org.env()["SFSYNC_SECURITY_TOKEN"]
+    path = workspace.edit(
+        "config/sfsync.toml",
+        lambda text: text.replace(
+            'api_version = "59.0"\n',
+            f'api_version = "59.0"\nsecurity_token = "{token}"\n',
+        ),
+    )
+    line = path.read_text("utf-8").splitlines().index(f'security_token = "{token}"')
+
+    code, output = run_cli(fault_org, workspace, "check")
+
+    assert_clear(
+        tally,
+        fault_org,
+        code,
+        output,
+        [
+            f"{path}:{line + 1}: security_token is or holds a secret",
+            "set SFSYNC_SECURITY_TOKEN in the environment or in the env file",
+        ],
+    )
+
+
+def test_an_unknown_key_in_the_settings_file_suggests_the_near_one(
+    fault_org: LocalOrg, workspace: Workspace, tally: Tally
+) -> None:
+    fault_org.reset()
+    path = workspace.edit(
+        "config/sfsync.toml",
+        lambda text: text.replace(
+            "request_timeout_s = 30.0\n", "request_timout_s = 30.0\n"
+        ),
+    )
+    line = path.read_text("utf-8").splitlines().index("request_timout_s = 30.0")
+
+    code, output = run_cli(fault_org, workspace, "check")
+
+    assert_clear(
+        tally,
+        fault_org,
+        code,
+        output,
+        [
+            f"{path}:{line + 1}: unknown setting 'request_timout_s' "
+            "(did you mean 'request_timeout_s'?)"
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param(
+            {"SFSYNC_LOGIN_URL": "127.0.0.1:40537"},
+            ["SFSYNC_LOGIN_URL: login_url must be an https:// URL with a host"],
+            id="login-url-without-https",
+        ),
+        pytest.param(
+            {"SFSYNC_DATABASE_URL": "mysql://x/y"},
+            ["SFSYNC_DATABASE_URL: database_url 'mysql://x/y' is not a database"],
+            id="unsupported-database",
+        ),
+        pytest.param(
+            {"SFSYNC_REQEST_TIMEOUT_S": "3"},
+            [
+                "unknown setting SFSYNC_REQEST_TIMEOUT_S "
+                "(did you mean 'SFSYNC_REQUEST_TIMEOUT_S'?)"
+            ],
+            id="unknown-variable",
+        ),
+        pytest.param(
+            {"this line is": "broken"}, ["not a NAME=value line"], id="malformed-line"
+        ),
+    ],
+)
+def test_a_bad_env_file_line_is_named_with_file_and_line(
+    fault_org: LocalOrg,
+    workspace: Workspace,
+    tally: Tally,
+    env: dict[str, str | None],
+    expected: list[str],
+) -> None:
+    fault_org.reset()
+    env_file = workspace.root / "sfsync.env"
+
+    code, output = run_cli(fault_org, workspace, "check", env=env)
+
+    assert_clear(tally, fault_org, code, output, [f"{env_file}:", *expected])
+    assert code == 2
+    assert "could not parse" not in output
+
+
 def test_a_handoff_rule_naming_an_unknown_field_suggests_the_near_one(
     fault_org: LocalOrg, workspace: Workspace, tally: Tally
 ) -> None:

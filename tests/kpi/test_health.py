@@ -262,7 +262,7 @@ def test_shipped_health_rules_file_matches_the_built_in_defaults() -> None:
             id="unknown-percentile",
         ),
         pytest.param("factors: [1, 2]\n", "factors", id="not-a-mapping"),
-        pytest.param("factors: {\n", "not valid YAML", id="broken-yaml"),
+        pytest.param("factors: {\n", "YAML syntax error", id="broken-yaml"),
     ],
 )
 def test_bad_health_rules_raise_config_error_naming_file_and_key(
