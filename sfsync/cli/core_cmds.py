@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -206,10 +207,21 @@ def demo(
     keep: Annotated[
         bool, typer.Option(help="Keep the local org running after the demo.")
     ] = False,
+    write_data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Only write the sample records to this file, for "
+            "`localorg serve --load`.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Start a local org with sample data, run full cycles, show the results."""
-    from sfsync.cli.demo import run_demo
+    from sfsync.cli.demo import run_demo, write_demo_data_file
 
+    if write_data is not None:
+        write_demo_data_file(write_data)
+        return
     run_demo(state(ctx), keep=keep)
 
 

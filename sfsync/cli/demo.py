@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from datetime import UTC, datetime
@@ -25,7 +26,21 @@ from sfsync.push.metadata import deployable_metadata
 from sfsync.settings import Settings, load_settings
 from sfsync.store.models import Opportunity, Project
 
-__all__ = ["demo_settings", "load_demo_org", "run_demo"]
+__all__ = [
+    "demo_settings",
+    "load_demo_org",
+    "run_demo",
+    "write_demo_data",
+    "write_demo_data_file",
+]
+
+# The sample data's local references and the lookup fields they fill.
+_REFERENCE_FIELDS = {
+    "_owner": "OwnerId",
+    "_account": "AccountId",
+    "_manager": "Onboarding_Manager__c",
+    "_engineer": "Solutions_Engineer__c",
+}
 
 
 def load_demo_org(org: Any, data: DemoOrg) -> dict[str, str]:
@@ -51,6 +66,49 @@ def load_demo_org(org: Any, data: DemoOrg) -> dict[str, str]:
             values["Solutions_Engineer__c"] = ids[opportunity["_engineer"]]
         ids[opportunity["_ref"]] = org.insert("Opportunity", values)
     return ids
+
+
+def write_demo_data(path: Path, data: DemoOrg) -> int:
+    """Write the sample records as one SFDX data-tree file; returns their count.
+
+    Lookups are ``@referenceId`` values, resolved by ``localorg serve --load``
+    in file order: users, then accounts, then opportunities.
+    """
+    records: list[dict[str, Any]] = []
+    for sobject, rows in (
+        ("User", data.users),
+        ("Account", data.accounts),
+        ("Opportunity", data.opportunities),
+    ):
+        for row in rows:
+            record: dict[str, Any] = {
+                "attributes": {"type": sobject, "referenceId": row["_ref"]}
+            }
+            for key, value in row.items():
+                if key in _REFERENCE_FIELDS:
+                    record[_REFERENCE_FIELDS[key]] = f"@{value}"
+                elif not key.startswith("_"):
+                    record[key] = value
+            records.append(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps({"records": records}, ensure_ascii=False, indent=1) + "\n",
+        encoding="utf-8",
+    )
+    return len(records)
+
+
+def write_demo_data_file(path: Path) -> None:
+    """`sfsync demo --write-data`: today's sample data set, for a served org."""
+    data = make_demo_org(today=datetime.now(UTC).date())
+    count = write_demo_data(path, data)
+    console.print(
+        f"wrote {count} sample records ({len(data.accounts)} accounts, "
+        f"{len(data.opportunities)} opportunities) to {path}; serve them with "
+        f"[bold]sfsync localorg serve --load {path}[/] and "
+        "--metadata config/salesforce for the custom fields they use",
+        highlight=False,
+    )
 
 
 def demo_settings(org_env: dict[str, str], workdir: Path) -> Settings:

@@ -26,23 +26,32 @@ def serve(
     ] = None,
     latency_ms: Annotated[float, typer.Option(help="Delay added to every call.")] = 0,
     env_file: Annotated[
-        Path | None, typer.Option(help="Write the SFSYNC_* login settings here.")
+        Path | None,
+        typer.Option(
+            help="Write the SFSYNC_* login settings here (its CA file is removed "
+            "when the org stops)."
+        ),
     ] = None,
     metadata: Annotated[
         list[Path] | None,
         typer.Option(help="SFDX source directory with custom fields (repeatable)."),
     ] = None,
 ) -> None:
-    """Serve an org until interrupted."""
+    """Serve an org until interrupted; it starts empty unless given --load."""
+    from sfsync.localorg.errors import StartupError
     from sfsync.localorg.server import LocalOrg
 
-    org = LocalOrg(
-        port=port,
-        latency_ms=latency_ms,
-        metadata_dirs=metadata or [],
-        state_file=state,
-        load_files=load or [],
-    )
+    try:
+        org = LocalOrg(
+            port=port,
+            latency_ms=latency_ms,
+            metadata_dirs=metadata or [],
+            state_file=state,
+            load_files=load or [],
+        )
+    except StartupError as exc:
+        typer.echo(f"localorg: {exc}", err=True)
+        raise typer.Exit(2) from None
     if env_file is not None:
         org.write_env_file(env_file)
     typer.echo(f"localorg serving {org.base_url} (CA file {org.ca_file})", err=True)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ApiError", "RecordError", "not_found"]
+__all__ = ["ApiError", "RecordError", "StartupError", "not_found"]
+
+
+class StartupError(ValueError):
+    """A file or folder given to start the org cannot be used.
+
+    The message names the path and says what the org expects there; the org
+    does not start, so nothing is served from a half-loaded store.
+    """
 
 
 class RecordError(Exception):

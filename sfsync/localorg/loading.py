@@ -7,23 +7,85 @@ from pathlib import Path
 from typing import Any
 
 from sfsync.localorg import ids
+from sfsync.localorg.errors import ApiError, StartupError
 from sfsync.localorg.store import Store
 
 __all__ = ["load_file", "load_records"]
 
+_EXPECTED = (
+    'expected a REST query response ({"records": [...]}) or an SFDX data-tree file'
+)
+
 
 def load_file(store: Store, path: Path) -> int:
-    """Load one JSON file; returns how many records were stored."""
-    data = json.loads(path.read_text("utf-8"))
-    if isinstance(data, list):
-        records = data
-    elif isinstance(data, dict) and isinstance(data.get("records"), list):
+    """Load one JSON file; returns how many records were stored.
+
+    Every problem raises :class:`StartupError` naming the file (and the record,
+    counted from 1, when one record is at fault).
+    """
+    records = _read_records(path)
+    references: dict[str, str] = {}
+    count = 0
+    with store.lock:
+        for number, record in enumerate(records, start=1):
+            try:
+                count += _load_one(store, record, references, parent=None)
+            except (ValueError, TypeError) as exc:
+                raise StartupError(
+                    f"{path}: record {number}: {exc}; {_EXPECTED}"
+                ) from exc
+            except (KeyError, ApiError) as exc:
+                reason = exc.args[0] if isinstance(exc, KeyError) else exc.message
+                raise StartupError(
+                    f"{path}: record {number}: {reason}; if it is a custom field, "
+                    "start the org with its SFDX metadata (serve --metadata DIR)"
+                ) from exc
+    return count
+
+
+def _read_records(path: Path) -> list[dict[str, Any]]:
+    """The top-level records of a query response or data-tree file, unchecked."""
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise StartupError(f"{path}: no such file; {_EXPECTED}") from None
+    except IsADirectoryError:
+        raise StartupError(f"{path}: is a folder, not a file; {_EXPECTED}") from None
+    except UnicodeDecodeError:
+        raise StartupError(f"{path}: not UTF-8 text; {_EXPECTED}") from None
+    except OSError as exc:
+        raise StartupError(f"{path}: cannot be read ({exc.strerror})") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StartupError(
+            f"{path}: not JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); "
+            f"{_EXPECTED}"
+        ) from None
+    records: list[Any]
+    if isinstance(data, dict) and isinstance(data.get("records"), list):
         records = data["records"]
-    else:
-        raise ValueError(
-            f"{path}: expected a query response or data-tree file with 'records'"
+    elif isinstance(data, list) and data and all(_is_plan_step(item) for item in data):
+        files = [f for step in data for f in step.get("files", [])]
+        raise StartupError(
+            f"{path}: is a data-tree plan file; load the files it lists instead "
+            f"({', '.join(map(str, files))})"
         )
-    return load_records(store, records)
+    elif isinstance(data, list):
+        records = data
+    else:
+        raise StartupError(f"{path}: no top-level 'records' list; {_EXPECTED}")
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise StartupError(
+                f"{path}: record {number} is {type(record).__name__}, not an "
+                f"object; {_EXPECTED}"
+            )
+    return records
+
+
+def _is_plan_step(item: Any) -> bool:
+    return isinstance(item, dict) and "sobject" in item and "files" in item
 
 
 def load_records(store: Store, records: list[dict[str, Any]]) -> int:
@@ -46,6 +108,8 @@ def _load_one(
     sobject = attributes.get("type")
     if not sobject:
         raise ValueError(f"record without attributes.type: {str(record)[:80]}")
+    if store.schema.object(sobject) is None:
+        raise KeyError(f"{sobject} is not an object of the org")
     obj = store.object(sobject)
     flat: dict[str, Any] = {}
     children: list[tuple[str, list[dict[str, Any]]]] = []

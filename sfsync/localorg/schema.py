@@ -8,11 +8,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sfsync.localorg.errors import StartupError
 from sfsync.localorg.ids import KEY_PREFIXES
 
 __all__ = ["FieldDef", "ObjectDef", "Schema", "load_metadata_dir"]
 
 _MD = "{http://soap.sforce.com/2006/04/metadata}"
+_FIELD_LAYOUT = "objects/<Object>/fields/*.field-meta.xml"
 
 # Read-only system fields every writable object shares; named so validation
 # can tell "read-only" (INVALID_FIELD_FOR_INSERT_UPDATE) from "unknown".
@@ -257,13 +259,30 @@ def _int(node: ET.Element, tag: str, default: int) -> int:
 
 
 def load_metadata_dir(root: Path) -> list[tuple[str, FieldDef]]:
-    """Read every ``objects/<Object>/fields/*.field-meta.xml`` under ``root``."""
+    """Read every ``objects/<Object>/fields/*.field-meta.xml`` under ``root``.
+
+    A folder that does not exist or holds no field metadata is an error: it is
+    almost always a mistyped path, and ignoring it would start an org without
+    the custom fields its callers then fail to find.
+    """
+    if not root.is_dir():
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise StartupError(
+            f"metadata folder {root} {what}; give an SFDX source folder holding "
+            f"{_FIELD_LAYOUT}"
+        )
     found = []
     for path in sorted(root.rglob("*.field-meta.xml")):
         if path.parent.name != "fields":
             continue
         obj_name = path.parent.parent.name
         found.append((obj_name, _field_from_xml(path)))
+    if not found:
+        raise StartupError(
+            f"metadata folder {root} holds no custom field metadata; expected "
+            f"{_FIELD_LAYOUT} somewhere under it (for example "
+            "force-app/main/default/objects/Account/fields/Segment__c.field-meta.xml)"
+        )
     return found
 
 

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import re
+import shutil
+import signal
 import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+import weakref
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from email.utils import formatdate
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -82,7 +86,8 @@ class LocalOrg:
         clock: Callable[[], datetime] | None = None,
         daily_limit: int = 15_000,
     ) -> None:
-        self._workdir = Path(tempfile.mkdtemp(prefix="localorg-"))
+        # Bad metadata or data files raise StartupError here, before any
+        # key is written or the port is taken.
         self._metadata_dirs = [Path(d) for d in metadata_dirs]
         self.schema = Schema()
         for directory in self._metadata_dirs:
@@ -93,6 +98,14 @@ class LocalOrg:
             self.store.restore(json.loads(self.state_file.read_text("utf-8")))
         for path in load_files:
             load_file(self.store, Path(path))
+        # The folder holds the TLS and JWT private keys; mkdtemp makes it
+        # owner-only. It lives as long as the org: stop() removes it, and the
+        # finalizer covers an org that is never stopped (at the latest when
+        # the interpreter exits).
+        self._workdir = Path(tempfile.mkdtemp(prefix="localorg-"))
+        self._remove_workdir = weakref.finalize(
+            self, shutil.rmtree, str(self._workdir), ignore_errors=True
+        )
         self._daily_limit = daily_limit
         self._stats = Stats(daily_max=daily_limit)
         self.faults = Faults()
@@ -106,15 +119,20 @@ class LocalOrg:
         )
         self.api = rest.RestApi(self.store, self._stats, lambda: self.base_url)
         self.api.bulk = BulkApi(self.api)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", port))
-        self.port: int = self._socket.getsockname()[1]
-        self.base_url = f"https://127.0.0.1:{self.port}"
         self.ca_file = str(self._workdir / "localorg-ca.pem")
         self.jwt_key_file = str(self._workdir / "jwt-private-key.pem")
         self.jwt_cert_file = str(self._workdir / "jwt-certificate.pem")
-        self._write_tls_files()
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._socket.bind(("127.0.0.1", port))
+            self._write_tls_files()
+        except BaseException:
+            self._socket.close()
+            self._remove_workdir()
+            raise
+        self.port: int = self._socket.getsockname()[1]
+        self.base_url = f"https://127.0.0.1:{self.port}"
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -147,8 +165,7 @@ class LocalOrg:
         with open(self._cert_file, "wb") as chain:
             for blob in server_cert.cert_chain_pems:
                 chain.write(blob.bytes())
-        server_cert.private_key_pem.write_to_path(self._key_file)
-        os.chmod(self._key_file, 0o600)
+        _write_private(self._key_file, server_cert.private_key_pem.bytes().decode())
         _write_private(self.jwt_key_file, self.credentials.jwt_private_key_pem)
         Path(self.jwt_cert_file).write_text(self.credentials.jwt_certificate_pem)
 
@@ -186,14 +203,24 @@ class LocalOrg:
             time.sleep(0.01)
 
     def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (the CLI's ``serve``)."""
+        """Serve in the calling thread until interrupted (the CLI's ``serve``).
+
+        Ctrl-C and SIGTERM both end it through :meth:`stop`, which saves the
+        state file and removes the key folder.
+        """
         self._server = _Server(self._config())
-        try:
-            self._server.run(sockets=[self._socket])
-        finally:
-            self.save_state()
+        with _sigterm_as_system_exit():
+            try:
+                self._server.run(sockets=[self._socket])
+            finally:
+                self.stop()
 
     def stop(self) -> None:
+        """Stop serving, save the state file and remove the key folder.
+
+        The CA file goes with the folder, so an env file naming it is only
+        good while the org runs.
+        """
         if self._server is not None:
             self._server.force_exit = True
             self._server.should_exit = True
@@ -201,7 +228,10 @@ class LocalOrg:
             self._thread.join(timeout=10)
             self._thread = None
         self._socket.close()
-        self.save_state()
+        try:
+            self.save_state()
+        finally:
+            self._remove_workdir()
 
     def save_state(self) -> None:
         if self.state_file is None:
@@ -529,6 +559,28 @@ def _json_reply(reply: rest.Reply) -> Response:
     return Response(
         content, reply.status, headers=headers, media_type=reply.content_type
     )
+
+
+@contextlib.contextmanager
+def _sigterm_as_system_exit() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit while serving in the main thread.
+
+    uvicorn catches SIGTERM to shut down and then raises it again once its
+    loop has stopped; under the default action that kills the process before
+    any ``finally`` runs, leaving the state unsaved and the keys on disk.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def leave(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _write_private(path: str, text: str) -> None:

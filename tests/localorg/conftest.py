@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +49,16 @@ class Raw:
 @pytest.fixture
 def raw(localorg: LocalOrg) -> Raw:  # noqa: F811 - the imported fixture, requested
     return Raw(localorg)
+
+
+def serve_until_it_exits(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``localorg serve`` expecting it to refuse to start.
+
+    A serve that starts anyway is killed after a minute and fails the test.
+    """
+    return subprocess.run(
+        [sys.executable, "-m", "sfsync.localorg", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

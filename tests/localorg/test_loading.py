@@ -6,12 +6,17 @@ import json
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
+import pytest
 import requests
 
 from sfsync.localorg import LocalOrg
-from tests.localorg.conftest import wire_fixture
+from sfsync.localorg.errors import StartupError
+from tests.localorg.conftest import serve_until_it_exits, wire_fixture
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_query_response_file_loads_with_ids_and_parents(
@@ -141,3 +146,128 @@ def test_serve_subprocess_writes_env_file_and_answers_stats(tmp_path: Path) -> N
     assert env["SFSYNC_API_VERSION"] == "59.0"
     assert env_file.stat().st_mode & 0o777 == 0o600
     assert json.loads(stats.stdout)["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        pytest.param(
+            "accounts.csv",
+            "Id,Name\n001000000000001AAA,Acme\n",
+            "not JSON (line 1 column 1",
+            id="csv",
+        ),
+        pytest.param(
+            "broken.json",
+            '{"records": [\n  {"Name": "Acme",}\n]}',
+            "not JSON (line 2 column 19",
+            id="json-syntax-error",
+        ),
+        pytest.param(
+            "answer.json", '{"totalSize": 1}', "no top-level 'records' list", id="dict"
+        ),
+        pytest.param("number.json", "42", "no top-level 'records' list", id="number"),
+        pytest.param(
+            "strings.json", '{"records": ["Acme"]}', "record 1 is str", id="string"
+        ),
+        pytest.param(
+            "untyped.json",
+            '{"records": [{"Name": "Acme"}]}',
+            "record 1: record without attributes.type",
+            id="untyped-record",
+        ),
+    ],
+)
+def test_load_file_that_holds_no_records_names_the_file_and_the_shape_expected(
+    tmp_path: Path, name: str, text: str, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+
+    with pytest.raises(StartupError) as caught:
+        LocalOrg(load_files=[path])
+
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+    assert 'REST query response ({"records": [...]}) or an SFDX data-tree' in message
+
+
+def test_missing_load_file_is_named_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "absent.json"
+
+    with pytest.raises(StartupError) as caught:
+        LocalOrg(load_files=[path])
+
+    assert str(caught.value).startswith(f"{path}: no such file; expected a REST")
+
+
+def test_record_with_an_unknown_field_points_at_the_metadata_option(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "accounts.json"
+    record = {"attributes": {"type": "Account"}, "Name": "A", "Segment__c": "SMB"}
+    path.write_text(json.dumps({"records": [record]}))
+
+    with pytest.raises(StartupError) as caught:
+        LocalOrg(load_files=[path])
+
+    assert str(caught.value) == (
+        f"{path}: record 1: Account.Segment__c is not a field of the org; if it is "
+        "a custom field, start the org with its SFDX metadata (serve --metadata DIR)"
+    )
+
+
+def test_data_tree_plan_file_is_told_apart_from_a_data_file(tmp_path: Path) -> None:
+    path = tmp_path / "Account-plan.json"
+    plan = [{"sobject": "Account", "saveRefs": True, "files": ["Account.json"]}]
+    path.write_text(json.dumps(plan))
+
+    with pytest.raises(StartupError) as caught:
+        LocalOrg(load_files=[path])
+
+    assert str(caught.value) == (
+        f"{path}: is a data-tree plan file; load the files it lists instead "
+        "(Account.json)"
+    )
+
+
+def test_serve_with_a_csv_to_load_exits_with_one_line_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "accounts.csv"
+    path.write_text("Id,Name\n")
+
+    result = serve_until_it_exits("--load", str(path))
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"localorg: {path}: not JSON (line 1 column 1: Expecting value); expected "
+        'a REST query response ({"records": [...]}) or an SFDX data-tree file'
+    ]
+
+
+def test_demo_sample_data_file_loads_with_owners_and_accounts(tmp_path: Path) -> None:
+    from sfsync.cli.demo import write_demo_data
+    from sfsync.demo_data import make_demo_org
+
+    path = tmp_path / "sample.json"
+    data = make_demo_org(today=date(2024, 6, 3))
+
+    write_demo_data(path, data)
+
+    with LocalOrg.start(
+        metadata_dirs=[ROOT / "config" / "salesforce"], load_files=[path]
+    ) as org:
+        sf = org.salesforce()
+        won = sf.query_all(
+            "SELECT Account.Name, Owner.LastName, Onboarding_Manager__c "
+            "FROM Opportunity WHERE IsWon = true"
+        )["records"]
+        counts = (org.count("Account"), org.count("Opportunity"))
+    assert counts == (len(data.accounts), len(data.opportunities))
+    assert len(won) == sum(o["StageName"] == "Closed Won" for o in data.opportunities)
+    assert all(r["Account"]["Name"] and r["Owner"]["LastName"] for r in won)
+    assert sum(r["Onboarding_Manager__c"] is not None for r in won) == sum(
+        "_manager" in o for o in data.opportunities
+    )
