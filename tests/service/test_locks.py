@@ -75,18 +75,20 @@ def test_a_held_lock_refuses_at_once_and_is_free_again_after_release(
 def test_a_waiting_caller_gets_the_lock_once_the_holder_releases_it(
     store: Store,
 ) -> None:
-    released = threading.Event()
+    # Set just before the holder lets go: the waiter may take the lock the
+    # moment it is released, before the holder's thread runs another line.
+    releasing = threading.Event()
 
     def hold_briefly() -> None:
         with job_lock(store, "pull", holder="first"):
             time.sleep(1.2)
-        released.set()
+            releasing.set()
 
     holder = threading.Thread(target=hold_briefly)
     holder.start()
     time.sleep(0.2)
     with job_lock(store, "pull", holder="second", wait_s=30):
-        got_it_after_release = released.is_set()
+        got_it_after_release = releasing.is_set()
     holder.join()
 
     assert got_it_after_release
