@@ -385,9 +385,20 @@ def stale_snapshot_projects(
         .group_by(changes.c.project_id)
         .subquery()
     )
-    last_snapshot = (
-        select(_snap.project_id, func.max(_snap.computed_at).label("at"))
+    # The newest day's snapshot is the one read; recomputing an earlier day
+    # later must not make it look current.
+    newest_day = (
+        select(_snap.project_id, func.max(_snap.day).label("day"))
         .group_by(_snap.project_id)
+        .subquery()
+    )
+    last_snapshot = (
+        select(_snap.project_id, _snap.computed_at.label("at"))
+        .join(
+            newest_day,
+            (newest_day.c.project_id == _snap.project_id)
+            & (newest_day.c.day == _snap.day),
+        )
         .subquery()
     )
     query = (

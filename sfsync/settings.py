@@ -20,6 +20,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -110,7 +111,7 @@ class Settings(BaseSettings):
     schedule: dict[str, str] = Field(default_factory=dict)
 
     log_format: Literal["auto", "console", "json"] = "auto"
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("pull_floor")
     @classmethod
@@ -127,6 +128,31 @@ class Settings(BaseSettings):
                 f"CA file {value} does not exist (an env file written by "
                 "`sfsync localorg serve` is valid only while that org runs)"
             )
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_form(cls, value: dict[str, str]) -> dict[str, str]:
+        # Imported here: the scheduler's module imports this one.
+        from sfsync.service.scheduler import parse_schedule
+
+        for job, text in value.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", job):
+                raise ValueError(f"{job!r} is not a job name")
+            try:
+                parse_schedule(str(text), where=f"job {job}")
+            except ConfigError:
+                # The value is not repeated: a secret written here by mistake
+                # must not reach the message.
+                raise ValueError(
+                    f"job {job!r} has no schedule sfsync understands; write "
+                    '"every 5m" (s, m, h, d), "cron 0 2 * * *" (UTC) or "off"'
+                ) from None
         return value
 
     @field_validator("login_url")
@@ -396,6 +422,16 @@ def load_settings(*, env_file: Path | str | None = None, **overrides: Any) -> Se
         if env_path is not None:
             return Settings(_env_file=str(env_path), **overrides)
         return Settings(**overrides)
+    except SettingsError as exc:
+        # A complex setting (SFSYNC_SCHEDULE) whose text is not JSON; the
+        # text itself is not shown.
+        named = re.search(r'field "(\w+)"', str(exc))
+        variable = ENV_PREFIX + (named.group(1) if named else "SCHEDULE").upper()
+        raise ConfigError(
+            f"{variable} is not valid JSON",
+            hint=f'write it as JSON, for example {variable}=\'{{"pull": '
+            f'"every 5m"}}\', or set the [schedule] table of sfsync.toml',
+        ) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from rich.markup import escape
 
 from sfsync.cli import core_cmds, kpi_cmds, project_cmds, push_cmds, service_cmds
 from sfsync.cli.context import State, err_console
@@ -65,10 +66,14 @@ def main() -> None:
     try:
         app()
     except SfsyncError as exc:
-        err_console.print(f"[bold red]error:[/] {scrub(exc.message)}", highlight=False)
+        # Escaped: a message may quote "[schedule]" or a list, which Rich
+        # would otherwise take for markup and drop.
+        err_console.print(
+            f"[bold red]error:[/] {escape(scrub(exc.message))}", highlight=False
+        )
         if exc.hint:
             err_console.print(
-                f"[yellow]what to do:[/] {scrub(exc.hint)}", highlight=False
+                f"[yellow]what to do:[/] {escape(scrub(exc.hint))}", highlight=False
             )
         sys.exit(exc.exit_code)
     except OSError as exc:
@@ -76,7 +81,7 @@ def main() -> None:
         # and why, instead of a traceback.
         where = f": {exc.filename}" if exc.filename else ""
         err_console.print(
-            f"[bold red]error:[/] {scrub(exc.strerror or str(exc))}{where}",
+            f"[bold red]error:[/] {escape(scrub(exc.strerror or str(exc)) + where)}",
             highlight=False,
         )
         err_console.print(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -263,3 +266,61 @@ def test_the_config_folder_named_in_the_env_file_is_where_the_toml_is_read(
 
     assert settings.config_dir == folder
     assert settings.request_timeout_s == 7.0
+
+
+def test_a_secret_that_falls_into_the_schedule_table_is_refused_unshown(
+    config_dir: Path,
+) -> None:
+    path = write_toml(
+        config_dir, f'[schedule]\npull = "every 5m"\npassword = "{SECRET}"\n'
+    )
+
+    message = settings_error()
+
+    assert f"{path}:1" in message
+    assert "job 'password' has no schedule sfsync understands" in message
+    assert SECRET not in message
+
+
+def test_a_schedule_variable_that_is_not_json_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SFSYNC_SCHEDULE", "bogus")
+
+    message = settings_error()
+
+    assert "SFSYNC_SCHEDULE is not valid JSON" in message
+    assert "bogus" not in message
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("debug", "DEBUG"), ("Warning", "WARNING")]
+)
+def test_a_log_level_setting_is_one_of_the_levels_in_any_case(
+    monkeypatch: pytest.MonkeyPatch, given: str, expected: str
+) -> None:
+    monkeypatch.setenv("SFSYNC_LOG_LEVEL", given)
+
+    assert load_settings().log_level == expected
+
+
+def test_an_unknown_log_level_setting_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SFSYNC_LOG_LEVEL", "LOUD")
+
+    assert "SFSYNC_LOG_LEVEL in the environment" in settings_error()
+
+
+def test_an_error_quoting_brackets_is_printed_whole() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "sfsync", "status"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SFSYNC_SCHEDULE": "bogus"},
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert "the [schedule] table of sfsync.toml" in done.stderr

@@ -217,6 +217,10 @@ def test_progress_after_the_stored_snapshot_is_shown_and_flagged(
     assert "1 project(s) have progress recorded after their latest KPIs" in (
         reported.stderr
     )
+    invoke("kpi", "recompute", "--date", "2026-03-02")
+    assert json.loads(invoke("kpi", "show", str(slipping), "--format", "json"))[
+        "source"
+    ].startswith("computed now"), "an earlier day's recompute hides nothing"
     invoke("kpi", "recompute")
     assert json.loads(invoke("kpi", "show", str(slipping), "--format", "json"))[
         "source"
