@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,12 +21,35 @@ from sfsync.errors import (
 from sfsync.logs import get_logger
 from sfsync.settings import Settings
 
-__all__ = ["Token", "TokenManager", "tls_error"]
+__all__ = ["Token", "TokenManager", "tls_error", "untrusted_certificate"]
 
 log = get_logger(__name__)
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_LIFETIME_S = 180
+
+
+def untrusted_certificate(exc: BaseException) -> bool:
+    """Whether ``exc`` (a requests SSLError) is a certificate that failed to verify.
+
+    Other TLS failures (a connection reset or closed mid-handshake) are
+    transient like any dropped connection.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return True
+        pending.extend(a for a in error.args if isinstance(a, BaseException))
+        pending.extend(e for e in (error.__cause__, error.__context__) if e is not None)
+        reason = getattr(error, "reason", None)
+        if isinstance(reason, BaseException):
+            pending.append(reason)
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def tls_error(target: str) -> SalesforceError:
@@ -149,9 +173,9 @@ class TokenManager:
                 auth=basic,
                 timeout=self._settings.request_timeout_s,
             )
-        except requests.exceptions.SSLError:
-            raise tls_error(f"login at {self.token_url}") from None
         except requests.RequestException as exc:
+            if untrusted_certificate(exc):
+                raise tls_error(f"login at {self.token_url}") from None
             raise TransientSalesforceError(
                 f"cannot reach {self.token_url}: {type(exc).__name__}",
                 hint="check SFSYNC_LOGIN_URL and the network; the next run retries",

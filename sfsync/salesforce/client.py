@@ -34,7 +34,12 @@ from sfsync.errors import (
     TransientSalesforceError,
 )
 from sfsync.logs import get_logger, scrub
-from sfsync.salesforce.auth import Token, TokenManager, tls_error
+from sfsync.salesforce.auth import (
+    Token,
+    TokenManager,
+    tls_error,
+    untrusted_certificate,
+)
 from sfsync.settings import Settings
 
 __all__ = ["ApiUsage", "QueryPage", "QueryTimeoutError", "SalesforceClient"]
@@ -125,7 +130,7 @@ def translate(exc: BaseException, operation: str) -> SfsyncError:
     """Map a simple-salesforce or requests exception to sfsync's own tree."""
     if isinstance(exc, SfsyncError):
         return exc
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, requests.exceptions.SSLError) and untrusted_certificate(exc):
         return tls_error(operation)
     if isinstance(exc, requests.Timeout):
         return TransientSalesforceError(

@@ -116,6 +116,9 @@ QUICK_CASES = [
     ("rows-locked-for-the-cycle", "push-write"),
     ("limit-exceeded", "push-write"),
     ("connection-resets", "pull-start"),
+    # A reset on a kept-alive TLS connection surfaces as an SSL error, which
+    # must stay a dropped connection (retried), not an untrusted certificate.
+    ("connection-resets", "push-write"),
 ]
 # Faults aimed at records of a write only mean something at the write.
 WRITE_ONLY = {"rows-locked-briefly", "rows-locked-for-the-cycle"}
