@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest
 
 from sfsync.cli.service_cmds import _datetime
 from sfsync.errors import InputError
+from tests.cli import run_sfsync
 
 
 def test_a_negative_limit_is_a_usage_error_before_the_progress_bar() -> None:
     args = ["--close-from", "2024-01-01", "--close-to", "2024-12-31", "--limit", "-5"]
-    done = subprocess.run(
-        [sys.executable, "-m", "sfsync", "backfill", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_sfsync("backfill", *args)
 
     assert done.returncode == 2
     assert "--limit" in done.stderr

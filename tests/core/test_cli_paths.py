@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def _sfsync(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sfsync", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.cli import run_sfsync
 
 
 @pytest.mark.parametrize(
@@ -32,7 +22,7 @@ def test_metadata_export_into_a_path_it_cannot_use_is_a_clear_error(
     (tmp_path / "a-file").write_text("in the way")
     path = target if target.startswith("/") else str(tmp_path / target / "out")
 
-    done = _sfsync("metadata", "export", path)
+    done = run_sfsync("metadata", "export", path)
 
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
@@ -45,7 +35,7 @@ def test_backfill_report_in_a_missing_folder_is_refused_before_any_work(
 ) -> None:
     report = tmp_path / "missing" / "actions.csv"
 
-    done = _sfsync(
+    done = run_sfsync(
         "backfill",
         "--close-from",
         "2024-01-01",

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from sfsync.errors import ConfigError
 from sfsync.settings import load_settings
+from tests.cli import run_sfsync
 
 SECRET = "hunter2-do-not-print"
 
@@ -313,14 +312,7 @@ def test_an_unknown_log_level_setting_is_refused(
 
 
 def test_an_error_quoting_brackets_is_printed_whole() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "sfsync", "status"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "SFSYNC_SCHEDULE": "bogus"},
-        timeout=120,
-        check=False,
-    )
+    done = run_sfsync("status", env={**os.environ, "SFSYNC_SCHEDULE": "bogus"})
 
     assert done.returncode == 2
     assert "the [schedule] table of sfsync.toml" in done.stderr

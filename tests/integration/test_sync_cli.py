@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import select
@@ -13,6 +11,7 @@ from sqlmodel import select
 from sfsync.localorg import LocalOrg
 from sfsync.store.db import open_store
 from sfsync.store.models import SyncRun
+from tests.cli import run_sfsync
 
 
 def test_sync_prints_the_pull_handoff_kpis_and_push(
@@ -36,7 +35,7 @@ def test_sync_prints_the_pull_handoff_kpis_and_push(
         "SFSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
     }
 
-    done = _sfsync(env, "sync")
+    done = run_sfsync("sync", env=env)
 
     assert done.returncode == 0, done.stderr[-2000:]
     assert "handoff: 1 projects created, 0 put on hold, 0 resumed" in done.stdout
@@ -55,7 +54,7 @@ def test_a_sync_that_cannot_log_in_is_a_failed_pull_in_the_run_record(
         "SFSYNC_DATABASE_URL": url,
     }
 
-    done = _sfsync(env, "sync")
+    done = run_sfsync("sync", env=env)
     store = open_store(url)
     try:
         with store.session() as session:
@@ -86,22 +85,11 @@ def test_status_counts_only_records_that_still_exist_in_salesforce(
         **org.env(),
         "SFSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'status.db'}",
     }
-    assert _sfsync(env, "sync").returncode == 0
+    assert run_sfsync("sync", env=env).returncode == 0
     org.delete("Opportunity", gone)
-    assert _sfsync(env, "sync").returncode == 0
+    assert run_sfsync("sync", env=env).returncode == 0
 
-    done = _sfsync(env, "status", "--format", "json")
+    done = run_sfsync("status", "--format", "json", env=env)
 
     assert json.loads(done.stdout)["counts"]["opportunities"] == 0
     assert json.loads(done.stdout)["counts"]["accounts"] == 1
-
-
-def _sfsync(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sfsync", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
